@@ -1,0 +1,4 @@
+"""The pure core: identifiers, names, matching and risk rules.
+
+Plain dataclasses in, plain dataclasses out; no Flask, SQLAlchemy or I/O.
+"""

@@ -1,0 +1,196 @@
+"""Database tables.
+
+The watchlist is stored as revisions: a row of ``entity_revisions`` holds one state of an
+entity, valid from ``since_version`` up to (not including) ``until_version``; its names,
+identifiers, products, relations and flags hang off it and never change. Publishing a version
+closes the revisions it changes and adds new ones, so any past version can be rebuilt.
+The taxonomy is versioned the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class WatchlistVersion(Base):
+    __tablename__ = "watchlist_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    # Changes in this version: entities added, changed and removed, taxonomy changed.
+    changes: Mapped[dict] = mapped_column(JSON)
+
+
+class EntityRevision(Base):
+    __tablename__ = "entity_revisions"
+    __table_args__ = (
+        Index("ix_entity_revisions_entity", "entity_id", "since_version"),
+        Index("ix_entity_revisions_open", "until_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(120))
+    since_version: Mapped[int] = mapped_column(ForeignKey("watchlist_versions.id"))
+    until_version: Mapped[int | None] = mapped_column(ForeignKey("watchlist_versions.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    country: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+
+    aliases: Mapped[list[EntityAlias]] = relationship(
+        order_by="EntityAlias.position", cascade="all, delete-orphan"
+    )
+    identifiers: Mapped[list[EntityIdentifier]] = relationship(
+        order_by="EntityIdentifier.position", cascade="all, delete-orphan"
+    )
+    products: Mapped[list[EntityProduct]] = relationship(
+        order_by="EntityProduct.position", cascade="all, delete-orphan"
+    )
+    relations: Mapped[list[EntityRelation]] = relationship(
+        order_by="EntityRelation.position", cascade="all, delete-orphan"
+    )
+    flags: Mapped[list[EntityFlag]] = relationship(
+        order_by="EntityFlag.position", cascade="all, delete-orphan"
+    )
+
+
+class EntityAlias(Base):
+    __tablename__ = "entity_aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("entity_revisions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    lang: Mapped[str | None] = mapped_column(String(35))
+
+
+class EntityIdentifier(Base):
+    __tablename__ = "entity_identifiers"
+    __table_args__ = (Index("ix_entity_identifiers_value", "type", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("entity_revisions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(200))
+    exchange: Mapped[str | None] = mapped_column(String(20))
+    confidence: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class EntityProduct(Base):
+    __tablename__ = "entity_products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("entity_revisions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+
+
+class EntityRelation(Base):
+    __tablename__ = "entity_relations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("entity_revisions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    target_entity_id: Mapped[str] = mapped_column(String(120), index=True)
+    share: Mapped[float | None] = mapped_column(Float)
+    share_text: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[str | None] = mapped_column(String(10))
+    until: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    evidence: Mapped[list[Evidence]] = relationship(
+        order_by="Evidence.position",
+        cascade="all, delete-orphan",
+        primaryjoin="EntityRelation.id == Evidence.relation_id",
+    )
+
+
+class EntityFlag(Base):
+    __tablename__ = "entity_flags"
+    __table_args__ = (Index("ix_entity_flags_code", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("entity_revisions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(60))
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    since: Mapped[str | None] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(Text)
+
+    evidence: Mapped[list[Evidence]] = relationship(
+        order_by="Evidence.position",
+        cascade="all, delete-orphan",
+        primaryjoin="EntityFlag.id == Evidence.flag_id",
+    )
+
+
+class Evidence(Base):
+    """A cited source, for a flag or for a relation."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entity_flags.id", ondelete="CASCADE"), index=True
+    )
+    relation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entity_relations.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(Text)
+    date: Mapped[str | None] = mapped_column(String(10))
+    title: Mapped[str | None] = mapped_column(Text)
+
+
+class FlagCodeRevision(Base):
+    __tablename__ = "flag_code_revisions"
+    __table_args__ = (Index("ix_flag_code_revisions_code", "code", "since_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60))
+    since_version: Mapped[int] = mapped_column(ForeignKey("watchlist_versions.id"))
+    until_version: Mapped[int | None] = mapped_column(ForeignKey("watchlist_versions.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    definition: Mapped[str] = mapped_column(Text)
+    default_severity: Mapped[str] = mapped_column(String(10))
+    standards: Mapped[list] = mapped_column(JSON)
+    derived: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(Integer)
