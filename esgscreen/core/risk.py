@@ -13,9 +13,10 @@ An identifier that is not on the watchlist gets no rating at all: "not found" is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from esgscreen.core.model import Flag
+from esgscreen.core.model import Entity, Evidence, Flag, Relation
 
 # (severity, status) -> rating, checked from the worst rating down.
 RATING_RULES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
@@ -53,3 +54,216 @@ def rating_rules() -> list[dict[str, object]]:
     ]
     rules.append({"rating": "green", "when_any": [], "otherwise": True})
     return rules
+
+
+# ownership exposure ------------------------------------------------------------
+
+EXPOSURE_CODE = "ownership_exposure"
+MAX_CHAIN = 4  # owners further than this many links from a flagged entity are not followed
+SEVERITY_ORDER = ("critical", "high", "medium", "low")
+RATING_SEVERITY = {"red": "critical", "orange": "high", "yellow": "medium"}
+CONTROL_WORDS = ("majority", "control", "subsidiary", "wholly")
+# Links through which an entity stands in for another whole: a SPAC that merged into a
+# vendor, a former name, a brand.
+FULL_LINKS = {"merged_into", "formerly_known_as", "brand_of"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureStep:
+    holder: str  # the entity nearer the screened one
+    held: str  # the entity nearer the flagged one
+    relation: str  # owns | controls | merged_into | formerly_known_as | brand_of
+    share: float | None
+    share_text: str | None
+    until: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    target: str  # the flagged entity the path leads to
+    target_rating: str
+    target_codes: tuple[str, ...]  # codes of the target's own open flags
+    path: tuple[ExposureStep, ...]
+    share: float | None  # effective percent through the path; None when a step's is unknown
+    weak: bool  # a step's stake was not stated: a reported investment only
+    severity: str
+    status: str
+    evidence: tuple[Evidence, ...]
+
+
+def _step_share(relation: Relation) -> tuple[float | None, str]:
+    if relation.type in FULL_LINKS:
+        return 100.0, relation.type
+    if relation.share is not None:
+        return relation.share, "owns"
+    text = (relation.share_text or "").lower()
+    if relation.type == "subsidiary_of" or any(w in text for w in CONTROL_WORDS):
+        return 50.0, "controls"
+    return None, "owns"
+
+
+def _links(entities: Mapping[str, Entity]) -> dict[str, list[tuple[str, ExposureStep, Relation]]]:
+    """For each flagged-side entity, the entities that hold it (edges walked upwards)."""
+    holders: dict[str, list[tuple[str, ExposureStep, Relation]]] = {}
+    for entity in entities.values():
+        for relation in entity.relations:
+            if relation.target not in entities:
+                continue
+            share, kind = _step_share(relation)
+            if relation.type in ("owned_by", "subsidiary_of", "formerly_known_as"):
+                holder, held = relation.target, entity.id
+            else:  # merged_into, brand_of: this entity stands for the target
+                holder, held = entity.id, relation.target
+            step = ExposureStep(holder, held, kind, share, relation.share_text, relation.until)
+            holders.setdefault(held, []).append((holder, step, relation))
+    return holders
+
+
+def _lower(severity: str, steps: int) -> str:
+    index = min(SEVERITY_ORDER.index(severity) + steps, len(SEVERITY_ORDER) - 1)
+    return SEVERITY_ORDER[index]
+
+
+def exposure_severity(target_rating: str, share: float | None) -> str:
+    """Severity of a derived flag: the target's grade, lowered as the stake gets smaller.
+
+    A stake of 50% or more (or control) keeps it; 10% to 50% lowers it one step; under 10%
+    two steps; a stake that was not stated gives ``low`` (a weak, reported-investment signal).
+    """
+    base = RATING_SEVERITY[target_rating]
+    if share is None:
+        return "low"
+    if share >= 50:
+        return base
+    if share >= 10:
+        return _lower(base, 1)
+    return _lower(base, 2)
+
+
+def derive_exposures(
+    entities: Mapping[str, Entity], own_ratings: Mapping[str, str]
+) -> dict[str, tuple[Exposure, ...]]:
+    """Every entity's exposure to flagged entities it owns, directly or through a chain.
+
+    Cycles are cut (an entity is never visited twice on one path); only targets rated red,
+    orange or yellow by their own flags lead to exposure. For each holder and target the
+    most severe path is kept.
+    """
+    holders = _links(entities)
+    found: dict[str, dict[str, Exposure]] = {}
+    for target, rating in own_ratings.items():
+        if rating not in RATING_SEVERITY:
+            continue
+        target_entity = entities[target]
+        codes = tuple(sorted({f.code for f in target_entity.flags if f.status == "ongoing"}))
+        target_evidence = next((f.evidence[:1] for f in _by_severity(target_entity.flags)), ())
+        stack: list[tuple[str, tuple[ExposureStep, ...], tuple[Relation, ...]]] = [
+            (target, (), ())
+        ]
+        while stack:
+            held, path, relations = stack.pop()
+            if len(path) >= MAX_CHAIN:
+                continue
+            for holder, step, relation in holders.get(held, ()):
+                if holder == target or any(s.holder == holder for s in path):
+                    continue  # a cycle
+                new_path = (step, *path)
+                new_relations = (relation, *relations)
+                exposure = _exposure(target, rating, codes, new_path, new_relations,
+                                     target_evidence)
+                kept = found.setdefault(holder, {}).get(target)
+                if kept is None or _worse(exposure, kept):
+                    found[holder][target] = exposure
+                stack.append((holder, new_path, new_relations))
+    return {
+        holder: tuple(sorted(by_target.values(), key=_exposure_order))
+        for holder, by_target in found.items()
+    }
+
+
+def _by_severity(flags: Iterable[Flag]) -> list[Flag]:
+    return sorted(flags, key=lambda f: (f.status != "ongoing", SEVERITY_ORDER.index(f.severity)))
+
+
+def _exposure(
+    target: str,
+    rating: str,
+    codes: tuple[str, ...],
+    path: tuple[ExposureStep, ...],
+    relations: tuple[Relation, ...],
+    target_evidence: tuple[Evidence, ...],
+) -> Exposure:
+    share: float | None = 100.0
+    for step in path:
+        share = None if share is None or step.share is None else share * step.share / 100
+    evidence: list[Evidence] = []
+    for relation in relations:
+        evidence.extend(e for e in relation.evidence if e not in evidence)
+    evidence.extend(e for e in target_evidence if e not in evidence)
+    return Exposure(
+        target=target,
+        target_rating=rating,
+        target_codes=codes,
+        path=path,
+        share=share,
+        weak=share is None,
+        severity=exposure_severity(rating, share),
+        status="concluded" if any(s.until for s in path) else "ongoing",
+        evidence=tuple(evidence),
+    )
+
+
+def _exposure_order(exposure: Exposure) -> tuple[int, int, int]:
+    return (
+        exposure.status != "ongoing",
+        SEVERITY_ORDER.index(exposure.severity),
+        len(exposure.path),
+    )
+
+
+def _worse(a: Exposure, b: Exposure) -> bool:
+    return _exposure_order(a) < _exposure_order(b)
+
+
+def exposure_flag(exposure: Exposure, names: Mapping[str, str]) -> Flag:
+    """The derived ``ownership_exposure`` flag an exposure gives its holder."""
+    return Flag(
+        code=EXPOSURE_CODE,
+        severity=exposure.severity,
+        status=exposure.status,
+        since=None,
+        summary=describe_exposure(exposure, names),
+        evidence=exposure.evidence,
+    )
+
+
+def describe_exposure(exposure: Exposure, names: Mapping[str, str]) -> str:
+    parts = []
+    for step in exposure.path:
+        holder, held = names.get(step.holder, step.holder), names.get(step.held, step.held)
+        if step.relation == "merged_into":
+            parts.append(f"{holder} merged into {held}")
+        elif step.relation == "formerly_known_as":
+            parts.append(f"{holder} is the former name of {held}")
+        elif step.relation == "brand_of":
+            parts.append(f"{holder} is a brand of {held}")
+        elif step.share is not None and step.relation == "owns":
+            parts.append(f"{holder} owns {step.share:g}% of {held}")
+        elif step.relation == "controls":
+            stake = f" ({step.share_text})" if step.share_text else ""
+            parts.append(f"{holder} controls {held}{stake}")
+        else:
+            parts.append(f"{holder} has a reported investment in {held} (stake not stated)")
+        if step.until:
+            parts[-1] += f" until {step.until}"
+    target = names.get(exposure.target, exposure.target)
+    text = "; ".join(parts) + f". {target} is rated {exposure.target_rating}."
+    if exposure.weak:
+        text += " Weak signal: the stake was not stated."
+    return text
+
+
+def rate_with_exposure(flags: Iterable[Flag], exposures: Iterable[Exposure]) -> str:
+    """The rating from an entity's own flags and the derived ones together."""
+    derived = [Flag(EXPOSURE_CODE, x.severity, x.status, None, "", ()) for x in exposures]
+    return rate([*flags, *derived])
