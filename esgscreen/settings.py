@@ -39,6 +39,13 @@ def from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[s
         "WATCHLIST_DIR": env.get("ESGSCREEN_WATCHLIST_DIR", str(BUNDLED_WATCHLIST_DIR)),
         # How often (seconds) a worker asks the database whether a new version was published.
         "VERSION_CHECK_INTERVAL": float(env.get("ESGSCREEN_VERSION_CHECK_INTERVAL", "1.0")),
+        # Requests a key (or, without one, a client address) may make to /api/; "" turns
+        # limits off. Flask-Limiter syntax: "6000 per minute;200 per second".
+        "RATE_LIMIT": env.get("ESGSCREEN_RATE_LIMIT", "6000 per minute"),
+        # Where the counts live: memory:// is per worker; redis://host:6379 shares them.
+        "RATE_LIMIT_STORAGE": env.get("ESGSCREEN_RATE_LIMIT_STORAGE", "memory://"),
+        # Most items one POST /api/v1/screen may hold.
+        "MAX_BATCH_ITEMS": int(env.get("ESGSCREEN_MAX_BATCH_ITEMS", "10000")),
         # Largest request body accepted, in bytes.
         "MAX_CONTENT_LENGTH": int(env.get("ESGSCREEN_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
     }

@@ -194,3 +194,35 @@ class FlagCodeRevision(Base):
     standards: Mapped[list] = mapped_column(JSON)
     derived: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class ApiKey(Base):
+    """An API key. Only its SHA-256 is kept; the key itself is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in listings to tell keys apart
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Who did what, when, through which key or user. Appended, never changed."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_subject", "subject"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))  # "key:3 nightly-batch", "user:alice", "cli"
+    action: Mapped[str] = mapped_column(String(60))  # "key.create", "watchlist.publish", …
+    subject: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict] = mapped_column(JSON)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,34 @@
+# esgscreen: `make run` serves the bundled watchlist on SQLite; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-test run test lint bench eval schemas clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+run: install
+	ESGSCREEN_PUBLIC_READ=$${ESGSCREEN_PUBLIC_READ:-true} $(BIN)/esgscreen serve --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/ruff check esgscreen tests bench wsgi.py
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python bench/match.py
+
+schemas: install
+	$(BIN)/esgscreen schemas write schemas/
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache artifacts

@@ -1,0 +1,3 @@
+from esgscreen.cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""Browsing entities: search with filters (also autocomplete) and one entity's record."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint, Page, abort
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from esgscreen.api.caching import not_modified
+from esgscreen.api.common import snapshot_as_of
+from esgscreen.api.schemas import ProblemSchema
+from esgscreen.browse import EntityFilter, entity_item, entity_record, search
+from esgscreen.core.model import ENTITY_KINDS, RATINGS
+from esgscreen.extensions import services
+from esgscreen.store import repository
+
+blp = Blueprint("entities", __name__, url_prefix="/api/v1", description="Browse the watchlist")
+
+
+class EntitySearchArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(validate=validate.Length(max=200),
+                      metadata={"description": "Text in a name, alias, identifier or product."})
+    kind = fields.String(validate=validate.OneOf(ENTITY_KINDS))
+    flag = fields.String(validate=validate.Length(max=60),
+                         metadata={"description": "A flag code from the taxonomy."})
+    rating = fields.String(validate=validate.OneOf(RATINGS))
+    country = fields.String(validate=validate.Length(equal=2))
+    as_of = fields.String(validate=validate.Length(max=40))
+
+
+class EntityRecordArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    as_of = fields.String(validate=validate.Length(max=40))
+
+
+class EntityItemSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    aliases = fields.List(fields.String())
+    kind = fields.String()
+    country = fields.String(allow_none=True)
+    status = fields.String()
+    rating = fields.String()
+    flag_codes = fields.List(fields.String())
+    products = fields.List(fields.String())
+
+
+class EntityRecordSchema(Schema):
+    entity = fields.Dict()
+    rating = fields.String()
+    flags = fields.List(fields.Dict())
+    exposure = fields.List(fields.Dict())
+    relations = fields.Dict()
+    versions = fields.List(fields.Integer())
+    watchlist_version = fields.Integer()
+
+
+@blp.route("/entities")
+class Entities(MethodView):
+    @blp.arguments(EntitySearchArgs, location="query")
+    @blp.response(200, EntityItemSchema(many=True))
+    @blp.alt_response(422, schema=ProblemSchema)
+    @blp.paginate(Page, page_size=20, max_page_size=100)
+    def get(self, args: dict) -> list[dict] | Response:
+        """Search entities by text, kind, flag code, rating and country (also autocomplete)."""
+        snapshot = snapshot_as_of(args.pop("as_of", None))
+        cached = not_modified(snapshot.version)
+        if cached is not None:
+            return cached
+        found = search(snapshot, EntityFilter(text=args.get("q"), kind=args.get("kind"),
+                                              flag=args.get("flag"), rating=args.get("rating"),
+                                              country=args.get("country")))
+        return [entity_item(snapshot, e) for e in found]
+
+
+@blp.route("/entities/<string:entity_id>")
+class EntityRecord(MethodView):
+    @blp.arguments(EntityRecordArgs, location="query")
+    @blp.response(200, EntityRecordSchema)
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, args: dict, entity_id: str) -> dict | Response:
+        """One entity: identifiers, relations both ways, flags with evidence, its versions."""
+        snapshot = snapshot_as_of(args.get("as_of"))
+        entity = snapshot.watchlist.entities.get(entity_id)
+        if entity is None:
+            abort(404, message=f"There is no entity {entity_id!r} in watchlist version "
+                               f"{snapshot.version}.")
+        cached = not_modified(snapshot.version)
+        if cached is not None:
+            return cached
+        with services().store.read() as session:
+            versions = [v for v in repository.entity_versions(session, entity_id)
+                        if v <= snapshot.version]
+        return entity_record(snapshot, entity, versions)

@@ -1,0 +1,109 @@
+"""Errors as ``application/problem+json`` (RFC 9457), for the API and for unknown paths."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_TYPE_BASE = "https://esgscreen.org/problems/"
+log = logging.getLogger(__name__)
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str | None = None,
+    errors: Any = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + type_ if type_ else "about:blank",
+        "title": title or _title(status),
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = Response(
+        json.dumps(body), status=status, mimetype="application/problem+json", headers=headers
+    )
+    return response
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+WEBARGS_LOCATIONS = {"query", "json", "form", "headers", "files", "path", "cookies"}
+
+
+def _detail_for(error: HTTPException) -> tuple[str, Any]:
+    data = getattr(error, "data", None) or {}
+    message = data.get("message")
+    errors = data.get("errors")
+    if isinstance(errors, dict) and errors and set(errors) <= WEBARGS_LOCATIONS:
+        # webargs nests messages under the location: {"query": {"isin": [...]}}
+        errors = {k: v for location in errors.values() for k, v in location.items()}
+    if errors:
+        return message or _describe_errors(errors), errors
+    return message or error.description or _title(error.code or 500), None
+
+
+def _describe_errors(errors: Any) -> str:
+    """One readable sentence out of marshmallow's nested messages."""
+    parts: list[str] = []
+
+    def walk(node: Any, path: list[str]) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, [*path, str(key)])
+        elif isinstance(node, list) and all(isinstance(v, str) for v in node):
+            parts.append(f"{'.'.join(path) or 'body'}: {' '.join(node)}")
+        else:
+            parts.append(f"{'.'.join(path) or 'body'}: {node}")
+
+    walk(errors, [])
+    return "Invalid request: " + "; ".join(parts) if parts else "Invalid request."
+
+
+def http_problem(error: HTTPException) -> Response:
+    status = error.code or 500
+    detail, errors = _detail_for(error)
+    headers = dict((getattr(error, "data", None) or {}).get("headers") or {})
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 413:
+        detail = "The request body is larger than this service accepts."
+    return problem(status, detail, errors=errors, headers=headers)
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with problem+json errors."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return http_problem(error)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, http_problem)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return http_problem(error)
+        log.exception("unhandled error", extra={"path": request.path})
+        return problem(500, InternalServerError.description)

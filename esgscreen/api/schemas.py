@@ -1,0 +1,171 @@
+"""Request and response shapes of the HTTP API (marshmallow; also the OpenAPI document)."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from esgscreen.core.model import CONFIDENCES, FLAG_STATUSES, RATINGS, SEVERITIES
+
+STATUSES = ("match", "possible_match", "no_match")
+ACTIONS = ("exclude", "restrict", "review", "clear")
+MAX_TEXT = 500
+
+
+class ScreenQueryArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE  # clients often add their own tracking parameters
+
+    q = fields.String(
+        validate=validate.Length(max=MAX_TEXT),
+        metadata={"description": "Free text: a name, ticker, ISIN, LEI, CIK, CUSIP, FIGI or URL."},
+    )
+    name = fields.String(validate=validate.Length(max=MAX_TEXT))
+    isin = fields.String(validate=validate.Length(max=64))
+    lei = fields.String(validate=validate.Length(max=64))
+    cik = fields.String(validate=validate.Length(max=64))
+    cusip = fields.String(validate=validate.Length(max=64))
+    figi = fields.String(validate=validate.Length(max=64))
+    ticker = fields.String(validate=validate.Length(max=64))
+    exchange = fields.String(
+        validate=validate.Length(max=32),
+        metadata={"description": "MIC (e.g. XNAS) or a common exchange code, for `ticker`."},
+    )
+    domain = fields.String(validate=validate.Length(max=MAX_TEXT))
+    policy = fields.String(validate=validate.Length(max=100))
+    as_of = fields.String(
+        validate=validate.Length(max=40),
+        metadata={"description": "A watchlist version number or an ISO 8601 date or time."},
+    )
+
+
+class EvidenceSchema(Schema):
+    url = fields.String(required=True)
+    publisher = fields.String(required=True)
+    date = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+
+
+class FlagSchema(Schema):
+    code = fields.String(required=True)
+    severity = fields.String(validate=validate.OneOf(SEVERITIES))
+    status = fields.String(validate=validate.OneOf(FLAG_STATUSES))
+    since = fields.String(allow_none=True)
+    summary = fields.String()
+    evidence = fields.List(fields.Nested(EvidenceSchema))
+
+
+class IdentifierSchema(Schema):
+    type = fields.String(required=True)
+    value = fields.String(required=True)
+    exchange = fields.String()
+    confidence = fields.String(validate=validate.OneOf(CONFIDENCES))
+    source = fields.String()
+    note = fields.String()
+
+
+class EntitySummarySchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    aliases = fields.List(fields.String())
+    kind = fields.String()
+    country = fields.String(allow_none=True)
+    identifiers = fields.List(fields.Nested(IdentifierSchema))
+
+
+class MatchSchema(Schema):
+    entity = fields.Nested(EntitySummarySchema)
+    score = fields.Float(metadata={"description": "0..1"})
+    matched_on = fields.List(fields.String())
+    explanation = fields.String()
+    rating = fields.String(validate=validate.OneOf(RATINGS))
+    flags = fields.List(fields.Nested(FlagSchema))
+    exposure = fields.List(fields.Dict())
+
+
+class ScreenResultSchema(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    action = fields.String(validate=validate.OneOf(ACTIONS))
+    rating = fields.String(allow_none=True, validate=validate.OneOf(RATINGS))
+    watchlist_version = fields.Integer()
+    matches = fields.List(fields.Nested(MatchSchema))
+    policy = fields.Dict(metadata={"description": "{id, reasons}: the policy and why"})
+    query = fields.Dict(metadata={"description": "The query as understood."})
+
+
+class BatchRequestSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    items = fields.List(
+        fields.Raw(),
+        required=True,
+        metadata={
+            "description": "Holdings: each an object with a `ref`, any of q, name, isin, lei, "
+            "cik, cusip, figi, ticker, exchange, domain, and an optional numeric `weight`."
+        },
+    )
+    policy = fields.String(validate=validate.Length(max=100))
+    as_of = fields.String(validate=validate.Length(max=40))
+
+
+class BatchMatchSchema(Schema):
+    entity = fields.Dict()
+    score = fields.Float()
+    matched_on = fields.List(fields.String())
+    explanation = fields.String()
+    rating = fields.String()
+    flags = fields.List(fields.Dict())
+
+
+class BatchRowSchema(Schema):
+    ref = fields.Raw()
+    status = fields.String(validate=validate.OneOf((*STATUSES, "error")))
+    action = fields.String(validate=validate.OneOf(ACTIONS))
+    rating = fields.String(allow_none=True)
+    weight = fields.Float(allow_none=True)
+    match = fields.Nested(BatchMatchSchema)
+    reasons = fields.List(fields.String())
+    error = fields.Dict(metadata={"description": "{field, message}: why it was not screened"})
+
+
+class BatchResultSchema(Schema):
+    watchlist_version = fields.Integer()
+    policy = fields.String()
+    summary = fields.Dict()
+    results = fields.List(fields.Nested(BatchRowSchema))
+
+
+class WatchlistInfoSchema(Schema):
+    version = fields.Integer()
+    entities = fields.Integer()
+    flags = fields.Integer()
+    updated_at = fields.String()
+
+
+class FlagCodeSchema(Schema):
+    code = fields.String()
+    title = fields.String()
+    definition = fields.String()
+    default_severity = fields.String(validate=validate.OneOf(SEVERITIES))
+    standards = fields.List(fields.String())
+    derived = fields.Boolean()
+
+
+class RatingRuleSchema(Schema):
+    rating = fields.String(validate=validate.OneOf(RATINGS))
+    when_any = fields.List(fields.Dict())
+    otherwise = fields.Boolean()
+
+
+class TaxonomySchema(Schema):
+    flags = fields.List(fields.Nested(FlagCodeSchema))
+    rating_rules = fields.List(fields.Nested(RatingRuleSchema))
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String()
+    errors = fields.Dict()

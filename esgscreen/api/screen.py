@@ -1,0 +1,73 @@
+"""Screening: one subject by GET, a portfolio by POST."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from esgscreen.api.caching import not_modified
+from esgscreen.api.common import policy_named, snapshot_as_of
+from esgscreen.api.schemas import (
+    BatchRequestSchema,
+    BatchResultSchema,
+    ProblemSchema,
+    ScreenQueryArgs,
+    ScreenResultSchema,
+)
+from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
+from esgscreen.screening import screen, screen_batch
+
+blp = Blueprint("screen", __name__, url_prefix="/api/v1", description="Screen companies")
+
+
+@blp.route("/screen")
+class Screen(MethodView):
+    @blp.arguments(ScreenQueryArgs, location="query", as_kwargs=False)
+    @blp.response(200, ScreenResultSchema)
+    @blp.alt_response(422, schema=ProblemSchema, description="An invalid identifier or query")
+    @blp.alt_response(503, schema=ProblemSchema, description="No watchlist loaded yet")
+    def get(self, args: dict) -> Response:
+        """Screen one company by name or identifier.
+
+        Give free text in `q` (a name, ticker, ISIN, LEI, CIK, CUSIP, FIGI or URL: the service
+        recognises which), or any of the typed parameters.
+        """
+        snapshot = snapshot_as_of(args.get("as_of"))
+        policy = policy_named(args.get("policy"))
+        cached = not_modified(snapshot.version)
+        if cached is not None:
+            return cached
+        try:
+            result = screen(snapshot, args, policy)
+        except InvalidIdentifier as error:
+            abort(422, message=f"Invalid {error.field}: {error.message}",
+                  errors={error.field: [error.message]})
+        except InvalidQuery as error:
+            abort(422, message=error.message,
+                  errors={error.field or "q": [error.message]})
+        # Already JSON-ready: skip re-serialising through the schema on this hot path.
+        return Response(json.dumps(result, ensure_ascii=False, separators=(",", ":")),
+                        mimetype="application/json")
+
+    @blp.arguments(BatchRequestSchema, location="json")
+    @blp.response(200, BatchResultSchema)
+    @blp.alt_response(413, schema=ProblemSchema, description="More items than the limit")
+    @blp.alt_response(422, schema=ProblemSchema, description="The body is not a batch")
+    def post(self, body: dict) -> Response:
+        """Screen a portfolio: each item has a `ref`, any identifiers and an optional `weight`.
+
+        A bad item gets an `error` in its own row and never fails the batch. The summary counts
+        results by status and action and adds up the weight held in each rating.
+        """
+        limit = current_app.config["MAX_BATCH_ITEMS"]
+        if len(body["items"]) > limit:
+            abort(413, message=f"A batch holds at most {limit} items; this one has "
+                               f"{len(body['items'])}. Split it into several requests.")
+        snapshot = snapshot_as_of(body.get("as_of"))
+        policy = policy_named(body.get("policy"))
+        result = screen_batch(snapshot, body["items"], policy)
+        return Response(json.dumps(result, ensure_ascii=False, separators=(",", ":")),
+                        mimetype="application/json")

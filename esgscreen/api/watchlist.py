@@ -1,0 +1,195 @@
+"""The watchlist's state and history, its taxonomy, the policies and the methodology."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, Page
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from esgscreen.api.common import snapshot_as_of
+from esgscreen.api.schemas import ProblemSchema, TaxonomySchema, WatchlistInfoSchema
+from esgscreen.core.risk import SEVERITY_ORDER, rating_rules
+from esgscreen.extensions import services
+from esgscreen.policies import DEFAULT_POLICY, policy_view
+from esgscreen.screening import Snapshot
+from esgscreen.store import repository
+
+blp = Blueprint("watchlist", __name__, url_prefix="/api/v1", description="The watchlist")
+
+
+def current_snapshot() -> Snapshot:
+    return snapshot_as_of(None)
+
+
+@blp.route("/watchlist")
+class WatchlistInfo(MethodView):
+    @blp.response(200, WatchlistInfoSchema)
+    @blp.alt_response(503, schema=ProblemSchema)
+    def get(self) -> dict:
+        """The current watchlist version and its size."""
+        snapshot = current_snapshot()
+        return {
+            "version": snapshot.version,
+            "entities": len(snapshot.watchlist.entities),
+            "flags": snapshot.watchlist.flag_count,
+            "updated_at": snapshot.watchlist.created_at,
+        }
+
+
+@blp.route("/taxonomy")
+class Taxonomy(MethodView):
+    @blp.response(200, TaxonomySchema)
+    @blp.alt_response(503, schema=ProblemSchema)
+    def get(self) -> dict:
+        """The flag codes, their definitions and standards, and the rating rules."""
+        snapshot = current_snapshot()
+        return {
+            "flags": [
+                {
+                    "code": c.code,
+                    "title": c.title,
+                    "definition": c.definition,
+                    "default_severity": c.default_severity,
+                    "standards": list(c.standards),
+                    "derived": c.derived,
+                }
+                for c in snapshot.watchlist.taxonomy.values()
+            ],
+            "rating_rules": rating_rules(),
+        }
+
+
+class VersionSchema(Schema):
+    version = fields.Integer()
+    created_at = fields.String()
+    summary = fields.String()
+    author = fields.String()
+    changes = fields.Dict()
+
+
+class ChangesArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    since = fields.Integer(required=True, validate=validate.Range(min=0),
+                           metadata={"description": "The last version the client has seen."})
+
+
+class ChangesSchema(Schema):
+    since = fields.Integer()
+    watchlist_version = fields.Integer()
+    versions = fields.List(fields.Nested(VersionSchema))
+    entities = fields.Dict(metadata={"description": "ids added, changed and removed since"})
+
+
+def _version_view(info: repository.VersionInfo) -> dict:
+    return {
+        "version": info.version,
+        "created_at": info.created_at.isoformat(),
+        "summary": info.summary,
+        "author": info.author,
+        "changes": info.changes,
+    }
+
+
+@blp.route("/watchlist/versions")
+class Versions(MethodView):
+    @blp.response(200, VersionSchema(many=True))
+    @blp.paginate(Page, page_size=50, max_page_size=500)
+    def get(self) -> list[dict]:
+        """Every published watchlist version, newest first."""
+        current_snapshot()
+        with services().store.read() as session:
+            return [_version_view(v) for v in repository.list_versions(session, limit=100_000)]
+
+
+@blp.route("/changes")
+class Changes(MethodView):
+    @blp.arguments(ChangesArgs, location="query")
+    @blp.response(200, ChangesSchema)
+    @blp.alt_response(422, schema=ProblemSchema)
+    def get(self, args: dict) -> dict:
+        """What changed after version `since`: the versions and the entities they touched."""
+        snapshot = current_snapshot()
+        with services().store.read() as session:
+            versions = [
+                v for v in repository.list_versions(session, limit=100_000)
+                if v.version > args["since"]
+            ]
+        added: set[str] = set()
+        changed: set[str] = set()
+        removed: set[str] = set()
+        for info in sorted(versions, key=lambda v: v.version):
+            for eid in info.changes.get("added", []):
+                added.add(eid)
+                removed.discard(eid)
+            for eid in info.changes.get("changed", []):
+                if eid not in added:
+                    changed.add(eid)
+            for eid in info.changes.get("removed", []):
+                if eid in added:
+                    added.discard(eid)
+                else:
+                    removed.add(eid)
+                changed.discard(eid)
+        return {
+            "since": args["since"],
+            "watchlist_version": snapshot.version,
+            "versions": [_version_view(v) for v in versions],
+            "entities": {"added": sorted(added), "changed": sorted(changed),
+                         "removed": sorted(removed)},
+        }
+
+
+class PolicySchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    rating_actions = fields.Dict()
+    possible_match = fields.String()
+    code_rules = fields.List(fields.Dict())
+    exposure_rules = fields.List(fields.Dict())
+
+
+class PoliciesSchema(Schema):
+    default = fields.String()
+    policies = fields.List(fields.Nested(PolicySchema))
+
+
+@blp.route("/policies")
+class Policies(MethodView):
+    @blp.response(200, PoliciesSchema)
+    def get(self) -> dict:
+        """The policies a request can name with `policy=`."""
+        current_snapshot()
+        return {
+            "default": DEFAULT_POLICY,
+            "policies": [policy_view(p) for p in services().policies.values()],
+        }
+
+
+@blp.route("/methodology")
+class Methodology(MethodView):
+    @blp.response(200, fields.Dict())
+    def get(self) -> dict:
+        """How ratings and ownership exposure are derived from flags."""
+        current_snapshot()
+        return {
+            "rating_rules": rating_rules(),
+            "severities": list(SEVERITY_ORDER),
+            "ownership_exposure": {
+                "code": "ownership_exposure",
+                "target_severity": {"red": "critical", "orange": "high", "yellow": "medium"},
+                "stake_rules": [
+                    {"min_share": 50, "effect": "keeps the target's severity (control)"},
+                    {"min_share": 10, "effect": "one step lower"},
+                    {"min_share": 0, "effect": "two steps lower"},
+                    {"share": None, "effect": "low: a reported investment, stake not stated"},
+                ],
+                "chains": "shares multiply along a chain of owners, up to 4 links; cycles are cut",
+                "links": "a SPAC that merged into a vendor, a former name and a brand carry the "
+                "whole of the vendor's rating; a subsidiary or a 'majority'/'control' stake counts "
+                "as 50%",
+                "status": "concluded when any link in the path has ended",
+            },
+        }

@@ -1,0 +1,68 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from esgscreen import __version__, logs, settings
+from esgscreen.api import problems
+from esgscreen.extensions import init_api, init_limiter, init_services
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(settings.from_env())
+    if config:
+        app.config.update(config)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = settings.default_database_url(app.instance_path)
+    if not app.config["SECRET_KEY"]:
+        # Sessions then last one process; set ESGSCREEN_SECRET_KEY in production.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    logs.configure(app.config["LOG_LEVEL"])
+    app.config.update(
+        API_TITLE="esgscreen",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_REDOC_PATH="/docs",
+        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    init_services(app)
+    init_api(app)
+    init_limiter(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from esgscreen.api import entities, health, screen, watchlist
+
+    api = app.extensions["esgscreen.api"]
+    app.register_blueprint(health.blp)
+    for module in (screen, entities, watchlist):
+        api.register_blueprint(module.blp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    problems.register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from esgscreen import cli
+
+    cli.register(app)

@@ -1,0 +1,130 @@
+"""Browsing a snapshot: search with filters (and autocomplete), and one entity's whole record."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from esgscreen.core.model import Entity, Relation
+from esgscreen.screening import Snapshot, evidence_view, identifier_view
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for substring search."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True, slots=True)
+class EntityFilter:
+    text: str | None = None
+    kind: str | None = None
+    flag: str | None = None
+    rating: str | None = None
+    country: str | None = None
+
+
+def _texts(entity: Entity) -> Iterable[str]:
+    yield entity.name
+    yield from entity.alias_names
+    yield from (i.value for i in entity.identifiers)
+    yield from entity.products
+
+
+def search(snapshot: Snapshot, wanted: EntityFilter) -> list[Entity]:
+    """Entities passing every filter; for text, names starting with it come first."""
+    needle = fold(wanted.text.strip()) if wanted.text and wanted.text.strip() else None
+    ranked: list[tuple[int, str, Entity]] = []
+    for entity in snapshot.watchlist.entities.values():
+        if wanted.kind and entity.kind != wanted.kind:
+            continue
+        if wanted.country and entity.country != wanted.country.upper():
+            continue
+        if wanted.rating and snapshot.ratings[entity.id] != wanted.rating:
+            continue
+        if wanted.flag and not any(f["code"] == wanted.flag for f in snapshot.flags[entity.id]):
+            continue
+        rank = 0
+        if needle:
+            folded = [fold(t) for t in _texts(entity)]
+            if any(t.startswith(needle) for t in folded):
+                rank = 0
+            elif any(needle in t for t in folded):
+                rank = 1
+            else:
+                continue
+        ranked.append((rank, fold(entity.name), entity))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    return [entity for _, _, entity in ranked]
+
+
+def entity_item(snapshot: Snapshot, entity: Entity) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "aliases": list(entity.alias_names),
+        "kind": entity.kind,
+        "country": entity.country,
+        "status": entity.status,
+        "rating": snapshot.ratings[entity.id],
+        "flag_codes": sorted({f["code"] for f in snapshot.flags[entity.id]}),
+        "products": list(entity.products),
+    }
+
+
+def _party(snapshot: Snapshot, entity_id: str) -> dict[str, Any]:
+    entity = snapshot.watchlist.entities.get(entity_id)
+    return {
+        "id": entity_id,
+        "name": entity.name if entity else entity_id,
+        "rating": snapshot.ratings.get(entity_id),
+    }
+
+
+def _relation_view(relation: Relation) -> dict[str, Any]:
+    return {
+        "type": relation.type,
+        "share": relation.share,
+        "share_text": relation.share_text,
+        "since": relation.since,
+        "until": relation.until,
+        "note": relation.note,
+        "evidence": [evidence_view(e) for e in relation.evidence],
+    }
+
+
+def entity_record(snapshot: Snapshot, entity: Entity, versions: list[int]) -> dict[str, Any]:
+    """Everything known about one entity, in this snapshot's version."""
+    incoming = [
+        {"source": _party(snapshot, other.id), **_relation_view(relation)}
+        for other in snapshot.watchlist.entities.values()
+        for relation in other.relations
+        if relation.target == entity.id
+    ]
+    return {
+        "entity": {
+            "id": entity.id,
+            "name": entity.name,
+            "aliases": [{"name": a.name, "kind": a.kind, "lang": a.lang} for a in entity.aliases],
+            "kind": entity.kind,
+            "country": entity.country,
+            "status": entity.status,
+            "description": entity.description,
+            "products": list(entity.products),
+            "identifiers": [identifier_view(i) for i in entity.identifiers],
+        },
+        "rating": snapshot.ratings[entity.id],
+        "flags": snapshot.flags[entity.id],
+        "exposure": snapshot.exposure_views.get(entity.id, []),
+        "relations": {
+            "outgoing": [
+                {"target": _party(snapshot, r.target), **_relation_view(r)}
+                for r in entity.relations
+            ],
+            "incoming": incoming,
+        },
+        "versions": versions,
+        "watchlist_version": snapshot.version,
+    }

@@ -1,0 +1,232 @@
+"""The ``esgscreen`` command: serve, db, watchlist (through Flask's click integration)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from esgscreen.api.document import OPENAPI_FILE, openapi_text
+from esgscreen.extensions import services
+from esgscreen.loading import ensure_ready, export_directory, load_directory
+from esgscreen.roles import ROLES
+from esgscreen.store import audit, keys
+from esgscreen.watchlist.jsonschema import write_json_schemas
+from esgscreen.watchlist.validate import WatchlistInvalid, validate_directory
+
+
+def _watchlist_dir(value: str | None) -> Path:
+    return Path(value or current_app.config["WATCHLIST_DIR"])
+
+
+# serve -----------------------------------------------------------------------
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the service under gunicorn (migrating and loading the bundled watchlist if new)."""
+    from gunicorn.app.base import BaseApplication
+
+    from esgscreen.app import create_app
+
+    loaded = ensure_ready(services().store, _watchlist_dir(None))
+    if loaded is not None:
+        click.echo(f"Loaded the bundled watchlist as version {loaded.current} "
+                   f"({loaded.entities} entities).")
+    services().store.dispose()
+    config = dict(current_app.config)
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Flask:
+            return create_app(config)
+
+    click.echo(f"Serving on http://{host}:{port}")
+    Server().run()
+
+
+# db --------------------------------------------------------------------------
+
+
+@click.group("db")
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply every migration the database lacks."""
+    services().store.upgrade()
+    click.echo("Database schema is up to date.")
+
+
+# watchlist -------------------------------------------------------------------
+
+
+@click.group("watchlist")
+def watchlist() -> None:
+    """The curated watchlist files."""
+
+
+def _report(problems: list[Any]) -> None:
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    click.echo(f"{len(problems)} problem(s) found.", err=True)
+
+
+@watchlist.command("validate")
+@click.argument("directory", required=False)
+@with_appcontext
+def watchlist_validate(directory: str | None) -> None:
+    """Check the watchlist files: schema, references, evidence, identifier checksums."""
+    path = _watchlist_dir(directory)
+    problems = validate_directory(path)
+    if problems:
+        _report(problems)
+        sys.exit(1)
+    count = len(list((path / "entities").glob("*.yaml")))
+    click.echo(f"{path}: {count} entity files are valid.")
+
+
+@watchlist.command("load")
+@click.argument("directory", required=False)
+@click.option("--summary", help="What changed, for the version history.")
+@with_appcontext
+def watchlist_load(directory: str | None, summary: str | None) -> None:
+    """Publish the files as a new watchlist version, if anything changed (all or nothing)."""
+    store = services().store
+    store.upgrade()
+    try:
+        result = load_directory(store, _watchlist_dir(directory), summary=summary)
+    except WatchlistInvalid as error:
+        _report(error.problems)
+        click.echo("Nothing was loaded; the current version is unchanged.", err=True)
+        sys.exit(1)
+    if result.version is None:
+        click.echo(f"No changes; version {result.current} stays current.")
+    else:
+        click.echo(f"Published version {result.version} ({result.entities} entities).")
+
+
+@watchlist.command("export")
+@click.argument("directory")
+@click.option("--version", type=int, help="A past version (default: the current one).")
+@with_appcontext
+def watchlist_export(directory: str, version: int | None) -> None:
+    """Write a watchlist version as YAML files into DIRECTORY."""
+    try:
+        written = export_directory(services().store, Path(directory), version)
+    except LookupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote version {written} to {directory}.")
+
+
+# keys ------------------------------------------------------------------------
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """API keys."""
+
+
+@keys_group.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--name", required=True, help="Who or what uses the key.")
+@with_appcontext
+def keys_create(role: str, name: str) -> None:
+    """Create a key; it is printed once, on the last line, and stored only hashed."""
+    store = services().store
+    store.upgrade()
+    try:
+        with store.write() as session:
+            info, secret = keys.create_key(session, name, role, audit.CLI)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    click.echo(f"Created key {info.id} ({info.prefix}…) for {info.name!r} with role {role}.")
+    click.echo("Store it now; it cannot be shown again:")
+    click.echo(secret)
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    with services().store.read() as session:
+        rows = keys.list_keys(session)
+    for info in rows:
+        state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+        click.echo(f"{info.id}\t{info.prefix}…\t{info.role}\t{state}\t{info.name}")
+
+
+@keys_group.command("revoke")
+@click.argument("key_id", type=int)
+@with_appcontext
+def keys_revoke(key_id: int) -> None:
+    """Revoke a key by its number (from `keys list`)."""
+    try:
+        with services().store.write() as session:
+            info = keys.revoke_key(session, key_id, audit.CLI)
+    except LookupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Key {info.id} ({info.name}) is revoked.")
+
+
+# schemas ---------------------------------------------------------------------
+
+
+@click.group("schemas")
+def schemas_group() -> None:
+    """The published OpenAPI and JSON Schema documents."""
+
+
+@schemas_group.command("write")
+@click.argument("directory", default="schemas")
+@with_appcontext
+def schemas_write(directory: str) -> None:
+    """Write openapi.json and the watchlist JSON Schemas into DIRECTORY (default: schemas/)."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / OPENAPI_FILE).write_text(openapi_text(current_app), encoding="utf-8")
+    written = [target / OPENAPI_FILE, *write_json_schemas(target)]
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+# wiring ----------------------------------------------------------------------
+
+COMMANDS = (serve, db, watchlist, keys_group, schemas_group)
+
+
+def register(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from esgscreen.app import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    name="esgscreen",
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    help="esgscreen: screen companies against the surveillance-vendor watchlist.",
+)

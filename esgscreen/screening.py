@@ -1,0 +1,286 @@
+"""A screening answer in the SPEC's contract, built from a watchlist snapshot.
+
+A ``Snapshot`` is one watchlist version made ready to answer from: the matcher's indexes,
+each entity's rating, and each entity's JSON-ready view, all built once per version and then
+only read (safely shared by threads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
+from esgscreen.core.matching import Matcher, MatchOutcome, Query, parse_query
+from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Watchlist
+from esgscreen.core.policy import Policy, decide
+from esgscreen.core.risk import (
+    Exposure,
+    derive_exposures,
+    describe_exposure,
+    exposure_flag,
+    rate,
+    rate_with_exposure,
+)
+
+
+def evidence_view(item: Evidence) -> dict[str, Any]:
+    return {"url": item.url, "publisher": item.publisher, "date": item.date, "title": item.title}
+
+
+def flag_view(flag: Flag) -> dict[str, Any]:
+    return {
+        "code": flag.code,
+        "severity": flag.severity,
+        "status": flag.status,
+        "since": flag.since,
+        "summary": flag.summary,
+        "evidence": [evidence_view(e) for e in flag.evidence],
+    }
+
+
+def identifier_view(identifier: Identifier) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": identifier.type,
+        "value": identifier.value,
+        "confidence": identifier.confidence,
+    }
+    if identifier.exchange:
+        view["exchange"] = identifier.exchange
+    if identifier.source:
+        view["source"] = identifier.source
+    if identifier.note:
+        view["note"] = identifier.note
+    return view
+
+
+def exposure_view(exposure: Exposure, names: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "target": {"id": exposure.target, "name": names[exposure.target],
+                   "rating": exposure.target_rating, "codes": list(exposure.target_codes)},
+        "path": [
+            {
+                "holder": step.holder,
+                "held": step.held,
+                "relation": step.relation,
+                "share": step.share,
+                "share_text": step.share_text,
+                "until": step.until,
+            }
+            for step in exposure.path
+        ],
+        "share": exposure.share,
+        "weak": exposure.weak,
+        "severity": exposure.severity,
+        "status": exposure.status,
+        "explanation": describe_exposure(exposure, names),
+    }
+
+
+def entity_summary(entity: Entity) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "aliases": list(entity.alias_names),
+        "kind": entity.kind,
+        "country": entity.country,
+        "identifiers": [identifier_view(i) for i in entity.identifiers],
+    }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    watchlist: Watchlist
+    matcher: Matcher
+    ratings: Mapping[str, str]
+    exposures: Mapping[str, tuple[Exposure, ...]]
+    summaries: Mapping[str, dict[str, Any]] = field(repr=False)
+    flags: Mapping[str, list[dict[str, Any]]] = field(repr=False)
+    exposure_views: Mapping[str, list[dict[str, Any]]] = field(repr=False)
+
+    @classmethod
+    def build(cls, watchlist: Watchlist) -> Snapshot:
+        entities = watchlist.entities
+        names = {e.id: e.name for e in entities.values()}
+        own = {e.id: rate(e.flags) for e in entities.values()}
+        exposures = derive_exposures(entities, own)
+        return cls(
+            watchlist=watchlist,
+            matcher=Matcher(entities.values()),
+            ratings={
+                eid: rate_with_exposure(e.flags, exposures.get(eid, ()))
+                for eid, e in entities.items()
+            },
+            exposures=exposures,
+            summaries={eid: entity_summary(e) for eid, e in entities.items()},
+            flags={
+                eid: [flag_view(f) for f in e.flags]
+                + [flag_view(exposure_flag(x, names)) for x in exposures.get(eid, ())]
+                for eid, e in entities.items()
+            },
+            exposure_views={
+                eid: [exposure_view(x, names) for x in xs] for eid, xs in exposures.items()
+            },
+        )
+
+    @property
+    def version(self) -> int:
+        return self.watchlist.version
+
+
+def answer(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> dict[str, Any]:
+    matches = [
+        {
+            "entity": snapshot.summaries[c.entity_id],
+            "score": round(c.score, 4),
+            "matched_on": list(c.matched_on),
+            "explanation": c.explanation,
+            "rating": snapshot.ratings[c.entity_id],
+            "flags": snapshot.flags[c.entity_id],
+            "exposure": snapshot.exposure_views.get(c.entity_id, []),
+        }
+        for c in outcome.candidates
+    ]
+    top = outcome.candidates[0].entity_id if outcome.candidates else None
+    rating = snapshot.ratings[top] if outcome.status == "match" and top else None
+    decision = decide(
+        policy,
+        outcome.status,
+        rating,
+        snapshot.watchlist.entities[top].flags if top else (),
+        snapshot.exposures.get(top, ()) if top else (),
+    )
+    return {
+        "status": outcome.status,
+        "action": decision.action,
+        "rating": rating,
+        "watchlist_version": snapshot.version,
+        "policy": {"id": policy.id, "reasons": list(decision.reasons)},
+        "matches": matches,
+        "query": outcome.query,
+    }
+
+
+QUERY_FIELDS = ("q", "name", "isin", "lei", "cik", "cusip", "figi", "ticker", "exchange", "domain")
+
+
+def screen(
+    snapshot: Snapshot, params: Mapping[str, Any], policy: Policy, limit: int = 5
+) -> dict[str, Any]:
+    """Screen one subject; raises the core's InvalidIdentifier / InvalidQuery on bad input."""
+    query: Query = parse_query({k: params.get(k) for k in QUERY_FIELDS})
+    return answer(snapshot, snapshot.matcher.match(query, limit=limit), policy)
+
+
+# batches ---------------------------------------------------------------------
+
+
+def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Policy,
+               weight: float | None) -> dict[str, Any]:
+    top = outcome.candidates[0] if outcome.candidates else None
+    rating = snapshot.ratings[top.entity_id] if top and outcome.status == "match" else None
+    decision = decide(
+        policy,
+        outcome.status,
+        rating,
+        snapshot.watchlist.entities[top.entity_id].flags if top else (),
+        snapshot.exposures.get(top.entity_id, ()) if top else (),
+    )
+    row: dict[str, Any] = {
+        "ref": ref,
+        "status": outcome.status,
+        "action": decision.action,
+        "rating": rating,
+        "weight": weight,
+    }
+    if top is not None:
+        entity = snapshot.watchlist.entities[top.entity_id]
+        row["match"] = {
+            "entity": {"id": entity.id, "name": entity.name},
+            "score": round(top.score, 4),
+            "matched_on": list(top.matched_on),
+            "explanation": top.explanation,
+            "rating": snapshot.ratings[entity.id],
+            "flags": [
+                {"code": f["code"], "severity": f["severity"], "status": f["status"]}
+                for f in snapshot.flags[entity.id]
+            ],
+        }
+    row["reasons"] = list(decision.reasons)
+    return row
+
+
+def _weight(item: Mapping[str, Any]) -> float | None:
+    weight = item.get("weight")
+    if weight is None:
+        return None
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise InvalidQuery("weight must be a number.", field="weight")
+    if weight != weight or weight in (float("inf"), float("-inf")):
+        raise InvalidQuery("weight must be a finite number.", field="weight")
+    return float(weight)
+
+
+def _item_params(item: Mapping[str, Any]) -> dict[str, str | None]:
+    params: dict[str, str | None] = {}
+    for key in QUERY_FIELDS:
+        value = item.get(key)
+        if value is None:
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a CIK or ticker sent as a number
+        if not isinstance(value, str):
+            raise InvalidQuery(f"{key} must be text.", field=key)
+        if len(value) > 500:
+            raise InvalidQuery(f"{key} is longer than 500 characters.", field=key)
+        params[key] = value
+    return params
+
+
+def screen_batch(
+    snapshot: Snapshot, items: list[Any], policy: Policy
+) -> dict[str, Any]:
+    """Screen a portfolio. A bad item gets an ``error`` in its own row; the rest go on."""
+    rows: list[dict[str, Any]] = []
+    by_status = dict.fromkeys(("match", "possible_match", "no_match", "error"), 0)
+    by_action = dict.fromkeys(("exclude", "restrict", "review", "clear"), 0)
+    # Weight held in each rating; unconfirmed and unlisted holdings in their own buckets.
+    exposure = dict.fromkeys(
+        ("red", "orange", "yellow", "green", "possible_match", "no_match"), 0.0
+    )
+    total_weight = 0.0
+    matcher = snapshot.matcher
+    for index, item in enumerate(items):
+        ref = item.get("ref", index) if isinstance(item, Mapping) else index
+        try:
+            if not isinstance(item, Mapping):
+                raise InvalidQuery("Each item must be a JSON object.", field="item")
+            if not isinstance(ref, str | int) or isinstance(ref, bool):
+                raise InvalidQuery("ref must be text or a number.", field="ref")
+            weight = _weight(item)
+            outcome = matcher.match(parse_query(_item_params(item)), limit=1)
+        except (InvalidIdentifier, InvalidQuery) as error:
+            field_name = error.field or "item"
+            rows.append({"ref": ref if isinstance(ref, str | int) else index, "status": "error",
+                         "error": {"field": field_name, "message": error.message}})
+            by_status["error"] += 1
+            continue
+        row = _batch_row(snapshot, ref, outcome, policy, weight)
+        rows.append(row)
+        by_status[row["status"]] += 1
+        by_action[row["action"]] += 1
+        if weight is not None:
+            total_weight += weight
+            exposure[row["rating"] or row["status"]] += weight
+    return {
+        "watchlist_version": snapshot.version,
+        "policy": policy.id,
+        "summary": {
+            "items": len(items),
+            "by_status": by_status,
+            "by_action": by_action,
+            "weight": {"total": total_weight, "by_rating": exposure},
+        },
+        "results": rows,
+    }

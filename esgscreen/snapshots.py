@@ -1,0 +1,108 @@
+"""The snapshots a worker answers from, kept in step with the database.
+
+A worker asks the database for the current version number at most once per
+``check_interval`` seconds and rebuilds its snapshot only when that number moved, so every
+worker on one database serves a newly published version within about a second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from datetime import UTC, date, datetime
+
+from esgscreen.screening import Snapshot
+from esgscreen.store import repository
+from esgscreen.store.db import Store
+
+PAST_VERSIONS_KEPT = 4
+
+
+class AsOfError(ValueError):
+    """An ``as_of`` that names no version."""
+
+
+def parse_as_of(text: str) -> int | datetime:
+    """A version number, or the moment an ISO 8601 date (its end) or time names."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, 23, 59, 59, 999999, tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise AsOfError(
+            f"as_of must be a version number or an ISO 8601 date or time, not {text!r}."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class SnapshotCache:
+    def __init__(self, store: Store, check_interval: float = 1.0) -> None:
+        self._store = store
+        self._interval = check_interval
+        self._lock = threading.Lock()
+        self._current: Snapshot | None = None
+        self._checked_at = float("-inf")
+        self._past: OrderedDict[int, Snapshot] = OrderedDict()
+
+    def current(self) -> Snapshot | None:
+        """The snapshot of the current version, or None while no version was published."""
+        if time.monotonic() - self._checked_at < self._interval:
+            return self._current
+        with self._lock:
+            if time.monotonic() - self._checked_at < self._interval:
+                return self._current
+            with self._store.read() as session:
+                latest = repository.current_version(session)
+                if latest is not None and (
+                    self._current is None or self._current.version != latest
+                ):
+                    watchlist = repository.load_watchlist(session, latest)
+                    if watchlist is not None:
+                        self._current = Snapshot.build(watchlist)
+            self._checked_at = time.monotonic()
+            return self._current
+
+    def at(self, version: int) -> Snapshot | None:
+        """The snapshot of a past version (None if there is no such version)."""
+        current = self.current()
+        if current is not None and current.version == version:
+            return current
+        with self._lock:
+            if version in self._past:
+                self._past.move_to_end(version)
+                return self._past[version]
+            with self._store.read() as session:
+                watchlist = repository.load_watchlist(session, version)
+            if watchlist is None:
+                return None
+            snapshot = Snapshot.build(watchlist)
+            self._past[version] = snapshot
+            while len(self._past) > PAST_VERSIONS_KEPT:
+                self._past.popitem(last=False)
+            return snapshot
+
+    def resolve(self, as_of: str | None) -> Snapshot | None:
+        """The snapshot ``as_of`` names (a version or a moment), or the current one."""
+        if not as_of:
+            return self.current()
+        wanted = parse_as_of(as_of)
+        if isinstance(wanted, datetime):
+            with self._store.read() as session:
+                version = repository.version_at(session, wanted)
+            if version is None:
+                raise AsOfError(f"No watchlist version existed at {as_of}.")
+        else:
+            version = wanted
+        snapshot = self.at(version)
+        if snapshot is None:
+            raise AsOfError(f"There is no watchlist version {version}.")
+        return snapshot
+
+    def invalidate(self) -> None:
+        """Check the database on the next call (after this worker published a version)."""
+        self._checked_at = float("-inf")
