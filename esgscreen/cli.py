@@ -14,7 +14,7 @@ from esgscreen.api.document import OPENAPI_FILE, openapi_text
 from esgscreen.extensions import services
 from esgscreen.loading import ensure_ready, export_directory, load_directory
 from esgscreen.roles import ROLES
-from esgscreen.store import audit, keys
+from esgscreen.store import audit, keys, users
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid, validate_directory
 
@@ -186,6 +186,56 @@ def keys_revoke(key_id: int) -> None:
     click.echo(f"Key {info.id} ({info.name}) is revoked.")
 
 
+# users -----------------------------------------------------------------------
+
+
+@click.group("users")
+def users_group() -> None:
+    """People who sign in to the web pages."""
+
+
+@users_group.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--username", required=True)
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+@with_appcontext
+def users_create(role: str, username: str, password: str) -> None:
+    """Create a user who signs in with a password (stored hashed)."""
+    store = services().store
+    store.upgrade()
+    try:
+        with store.write() as session:
+            info = users.create_user(session, username, password, role, audit.CLI)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    click.echo(f"Created user {info.username} with role {info.role}.")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List users and their roles."""
+    with services().store.read() as session:
+        rows = users.list_users(session)
+    for info in rows:
+        state = "disabled" if info.disabled_at else "active"
+        click.echo(f"{info.id}\t{info.username}\t{info.role}\t{state}")
+
+
+@users_group.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username: str) -> None:
+    """Stop a user from signing in (the record and its audit trail stay)."""
+    try:
+        with services().store.write() as session:
+            users.disable_user(session, username, audit.CLI)
+    except LookupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"User {username} is disabled.")
+
+
 # schemas ---------------------------------------------------------------------
 
 
@@ -209,7 +259,7 @@ def schemas_write(directory: str) -> None:
 
 # wiring ----------------------------------------------------------------------
 
-COMMANDS = (serve, db, watchlist, keys_group, schemas_group)
+COMMANDS = (serve, db, watchlist, keys_group, users_group, schemas_group)
 
 
 def register(app: Flask) -> None:

@@ -1,8 +1,9 @@
 """Shared fixtures: stores on SQLite and PostgreSQL, apps, clients, the bundled watchlist.
 
-PostgreSQL tests use ESGSCREEN_TEST_POSTGRES_URL (default: the local server's
-``esgscreen_test`` database, created when missing). They run for real; set
-ESGSCREEN_TEST_POSTGRES=skip only on a machine without PostgreSQL.
+PostgreSQL tests use the server in ESGSCREEN_TEST_POSTGRES_URL (default: the local one) with
+a database of their own per test run (``<name>_<pid>``, created and dropped here), so runs
+in parallel never share one. They run for real; set ESGSCREEN_TEST_POSTGRES=skip only on a
+machine without PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,15 +31,26 @@ BACKENDS = ("sqlite", "postgresql")
 WATCHLIST_DIR = BUNDLED_WATCHLIST_DIR
 
 
-def _ensure_postgres_database(url: str) -> None:
+def _admin_engine(url: str):  # noqa: ANN202
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _create_postgres_database(url: str) -> str:
+    """A fresh database for this test run; returns its URL."""
     target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    target = target.set(database=f"{target.database}_{os.getpid()}")
+    admin = _admin_engine(url)
     with admin.connect() as conn:
-        exists = conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    return target.render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    admin = _admin_engine(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     admin.dispose()
 
 
@@ -51,11 +63,12 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     if os.environ.get("ESGSCREEN_TEST_POSTGRES") == "skip":
         pytest.skip("ESGSCREEN_TEST_POSTGRES=skip: no PostgreSQL on this machine")
-    _ensure_postgres_database(POSTGRES_URL)
-    return POSTGRES_URL
+    url = _create_postgres_database(POSTGRES_URL)
+    yield url
+    _drop_postgres_database(url)
 
 
 def fresh_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
@@ -81,7 +94,24 @@ def store(database_url: str) -> Iterator[Store]:
     store.dispose()
 
 
+_CREATED_APPS: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_apps() -> Iterator[None]:
+    """Close the connection pools of every app a test made."""
+    yield
+    while _CREATED_APPS:
+        _CREATED_APPS.pop().extensions["esgscreen"].store.dispose()
+
+
 def make_app(database_url: str, **config: object) -> Flask:
+    app = _create(database_url, **config)
+    _CREATED_APPS.append(app)
+    return app
+
+
+def _create(database_url: str, **config: object) -> Flask:
     return create_app(
         {
             "TESTING": True,
@@ -98,9 +128,7 @@ def make_app(database_url: str, **config: object) -> Flask:
 def app(store: Store) -> Iterator[Flask]:
     """An app on a fresh store (each backend in turn) holding the bundled watchlist."""
     load_directory(store, WATCHLIST_DIR, summary="test load")
-    app = make_app(store.url)
-    yield app
-    app.extensions["esgscreen"].store.dispose()
+    yield make_app(store.url)
 
 
 @pytest.fixture
@@ -116,7 +144,7 @@ def bundled_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     store.upgrade()
     load_directory(store, WATCHLIST_DIR, summary="test load")
     store.dispose()
-    app = make_app(url)
+    app = _create(url)
     yield app
     app.extensions["esgscreen"].store.dispose()
 

@@ -86,7 +86,7 @@ def http_problem(error: HTTPException) -> Response:
     headers = dict((getattr(error, "data", None) or {}).get("headers") or {})
     if status == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
-    if status == 413:
+    if status == 413 and not (getattr(error, "data", None) or {}).get("message"):
         detail = "The request body is larger than this service accepts."
     return problem(status, detail, errors=errors, headers=headers)
 

@@ -7,7 +7,12 @@ from flask_smorest import Blueprint, Page
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from esgscreen.api.common import snapshot_as_of
-from esgscreen.api.schemas import ProblemSchema, TaxonomySchema, WatchlistInfoSchema
+from esgscreen.api.schemas import (
+    ProblemSchema,
+    RatingRuleSchema,
+    TaxonomySchema,
+    WatchlistInfoSchema,
+)
 from esgscreen.core.risk import SEVERITY_ORDER, rating_rules
 from esgscreen.extensions import services
 from esgscreen.policies import DEFAULT_POLICY, policy_view
@@ -168,9 +173,15 @@ class Policies(MethodView):
         }
 
 
+class MethodologySchema(Schema):
+    rating_rules = fields.List(fields.Nested(RatingRuleSchema))
+    severities = fields.List(fields.String())
+    ownership_exposure = fields.Dict()
+
+
 @blp.route("/methodology")
 class Methodology(MethodView):
-    @blp.response(200, fields.Dict())
+    @blp.response(200, MethodologySchema)
     def get(self) -> dict:
         """How ratings and ownership exposure are derived from flags."""
         current_snapshot()

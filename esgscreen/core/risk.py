@@ -62,7 +62,7 @@ EXPOSURE_CODE = "ownership_exposure"
 MAX_CHAIN = 4  # owners further than this many links from a flagged entity are not followed
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 RATING_SEVERITY = {"red": "critical", "orange": "high", "yellow": "medium"}
-CONTROL_WORDS = ("majority", "control", "subsidiary", "wholly")
+CONTROL_WORDS = ("majority", "control", "subsidiary", "wholly", "parent", "acquir", "100%")
 # Links through which an entity stands in for another whole: a SPAC that merged into a
 # vendor, a former name, a brand.
 FULL_LINKS = {"merged_into", "formerly_known_as", "brand_of"}

@@ -226,3 +226,39 @@ class AuditEvent(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict] = mapped_column(JSON)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class User(Base):
+    """A person signing in to the web pages. Passwords are kept only as werkzeug hashes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Proposal(Base):
+    """A proposed change to the watchlist, waiting for a second person's review."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (Index("ix_proposals_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # pending, approved, rejected, withdrawn
+    changes: Mapped[list] = mapped_column(JSON)
+    # The version the proposal was written against, and the content hash each entity it
+    # touches had then (None: did not exist), to refuse approval if they moved since.
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    base_hashes: Mapped[dict] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(200))  # the actor, e.g. "key:3 alice"
+    author_identity: Mapped[str] = mapped_column(String(200))  # "key:3", "user:alice"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    result_version: Mapped[int | None] = mapped_column(ForeignKey("watchlist_versions.id"))

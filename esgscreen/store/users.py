@@ -1,0 +1,81 @@
+"""People who sign in to the web pages, with a role and a hashed password."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from esgscreen.roles import ROLES
+from esgscreen.store import audit
+from esgscreen.store.models import User
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
+MIN_PASSWORD = 10
+# Checked against when the user does not exist, so both paths take the same time.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: int
+    username: str
+    role: str
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+def _info(row: User) -> UserInfo:
+    return UserInfo(row.id, row.username, row.role, row.created_at, row.disabled_at)
+
+
+def create_user(
+    session: Session, username: str, password: str, role: str, actor: audit.Actor
+) -> UserInfo:
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; roles are: {', '.join(ROLES)}.")
+    if not USERNAME.match(username):
+        raise ValueError("A username is 2 to 80 letters, digits, dots, dashes, @ or underscores.")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"A password needs at least {MIN_PASSWORD} characters.")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise ValueError(f"There is already a user {username!r}.")
+    row = User(username=username, password_hash=generate_password_hash(password), role=role,
+               created_at=datetime.now(UTC))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "user.create", f"user:{username}", {"role": role})
+    return _info(row)
+
+
+def authenticate(session: Session, username: str, password: str) -> UserInfo | None:
+    row = session.scalar(select(User).where(User.username == username))
+    if row is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if row.disabled_at is not None or not check_password_hash(row.password_hash, password):
+        return None
+    return _info(row)
+
+
+def get_user(session: Session, user_id: int) -> UserInfo | None:
+    row = session.get(User, user_id)
+    return _info(row) if row is not None and row.disabled_at is None else None
+
+
+def list_users(session: Session) -> list[UserInfo]:
+    return [_info(r) for r in session.scalars(select(User).order_by(User.id))]
+
+
+def disable_user(session: Session, username: str, actor: audit.Actor) -> UserInfo:
+    row = session.scalar(select(User).where(User.username == username))
+    if row is None:
+        raise LookupError(f"There is no user {username!r}.")
+    if row.disabled_at is None:
+        row.disabled_at = datetime.now(UTC)
+        audit.record(session, actor, "user.disable", f"user:{username}", {})
+    return _info(row)
