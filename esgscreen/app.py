@@ -50,11 +50,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from esgscreen.api import entities, health, screen, watchlist
+    from esgscreen.api import curation, entities, health, screen, watchlist
 
     api = app.extensions["esgscreen.api"]
     app.register_blueprint(health.blp)
-    for module in (screen, entities, watchlist):
+    for module in (screen, entities, watchlist, curation):
         api.register_blueprint(module.blp)
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from esgscreen import curation
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
 from esgscreen.extensions import services
+from esgscreen.importers import UnreadableImport, changes_from_file
 from esgscreen.loading import ensure_ready, export_directory, load_directory
 from esgscreen.roles import ROLES
-from esgscreen.store import audit, keys, users
+from esgscreen.store import audit, keys, repository, users
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid, validate_directory
 
@@ -133,6 +135,62 @@ def watchlist_export(directory: str, version: int | None) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     click.echo(f"Wrote version {written} to {directory}.")
+
+
+@watchlist.command("revert")
+@click.argument("version", type=int)
+@with_appcontext
+def watchlist_revert(version: int) -> None:
+    """Propose undoing VERSION (it is reviewed like any other proposal)."""
+    store = services().store
+    try:
+        revert = curation.revert_changes(store, version)
+        found = curation.submit(store, f"Revert version {version}", revert.changes, audit.CLI)
+    except curation.CurationError as error:
+        _refuse(error)
+    click.echo(f"Proposal {found.id} reverts version {version} "
+               f"({len(revert.changes)} change(s)); it waits for a reviewer.")
+
+
+def _refuse(error: curation.CurationError) -> NoReturn:
+    click.echo(f"error: {error.message}", err=True)
+    for key, messages in error.errors.items():
+        for message in messages:
+            click.echo(f"  {key}: {message}", err=True)
+    sys.exit(1)
+
+
+# proposals -------------------------------------------------------------------
+
+
+@click.group("proposals")
+def proposals_group() -> None:
+    """Curation proposals."""
+
+
+@proposals_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--summary", help="What the file is and where it comes from.")
+@with_appcontext
+def proposals_import(file: Path, summary: str | None) -> None:
+    """Turn a CSV or FollowTheMoney JSON-lines file into one pending proposal (never a write)."""
+    store = services().store
+    with store.read() as session:
+        current = repository.load_watchlist(session)
+    if current is None:
+        click.echo("error: no watchlist version yet; run `esgscreen watchlist load` first.",
+                   err=True)
+        sys.exit(1)
+    try:
+        changes = changes_from_file(file, current)
+        found = curation.submit(store, summary or f"Import of {file.name}", changes, audit.CLI)
+    except UnreadableImport as error:
+        click.echo(f"error: {file}: {error}", err=True)
+        sys.exit(1)
+    except curation.CurationError as error:
+        _refuse(error)
+    click.echo(f"Proposal {found.id} holds {len(changes)} change(s) from {file.name}; "
+               "it waits for a reviewer.")
 
 
 # keys ------------------------------------------------------------------------
@@ -259,7 +317,7 @@ def schemas_write(directory: str) -> None:
 
 # wiring ----------------------------------------------------------------------
 
-COMMANDS = (serve, db, watchlist, keys_group, users_group, schemas_group)
+COMMANDS = (serve, db, watchlist, proposals_group, keys_group, users_group, schemas_group)
 
 
 def register(app: Flask) -> None:

@@ -67,12 +67,9 @@ class Entities(MethodView):
     @blp.response(200, EntityItemSchema(many=True))
     @blp.alt_response(422, schema=ProblemSchema)
     @blp.paginate(Page, page_size=20, max_page_size=100)
-    def get(self, args: dict) -> list[dict] | Response:
+    def get(self, args: dict) -> list[dict]:
         """Search entities by text, kind, flag code, rating and country (also autocomplete)."""
         snapshot = snapshot_as_of(args.pop("as_of", None))
-        cached = not_modified(snapshot.version)
-        if cached is not None:
-            return cached
         found = search(snapshot, EntityFilter(text=args.get("q"), kind=args.get("kind"),
                                               flag=args.get("flag"), rating=args.get("rating"),
                                               country=args.get("country")))
