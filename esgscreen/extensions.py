@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app, request
-from flask_limiter import Limiter
+from flask import Flask, Request, current_app
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.api.problems import ProblemApi
+from esgscreen.api.ratelimit import RateLimiter
 from esgscreen.core.policy import Policy
 from esgscreen.policies import DEFAULT_POLICY, load_policies
 from esgscreen.snapshots import SnapshotCache
@@ -57,27 +57,20 @@ def init_api(app: Flask) -> ProblemApi:
     return api
 
 
-def _rate_key() -> str:
-    """Limits count per API key when one is sent, else per client address."""
-    header = request.headers.get("Authorization", "")
-    if header:
-        return "key:" + hashlib.blake2b(header.encode(), digest_size=12).hexdigest()
-    return "addr:" + (request.remote_addr or "unknown")
-
-
-def init_limiter(app: Flask) -> Limiter:
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATE_LIMIT_STORAGE"])
-    limits = [app.config["RATE_LIMIT"]] if app.config["RATE_LIMIT"] else []
-    limiter = Limiter(
-        _rate_key,
-        app=app,
-        default_limits=limits,
-        enabled=bool(limits),
-        default_limits_exempt_when=lambda: not request.path.startswith("/api/"),
-    )
+def init_limiter(app: Flask) -> RateLimiter:
+    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_STORAGE"])
     app.extensions["esgscreen.limiter"] = limiter
     return limiter
+
+
+class LazyCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building a signer for requests with no cookie
+    (every API call)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def services() -> Services:

@@ -7,6 +7,7 @@ only read (safely shared by threads).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,9 @@ class Snapshot:
     summaries: Mapping[str, dict[str, Any]] = field(repr=False)
     flags: Mapping[str, list[dict[str, Any]]] = field(repr=False)
     exposure_views: Mapping[str, list[dict[str, Any]]] = field(repr=False)
+    # Each entity's unchanging part of a match, encoded once: the hot path splices it in.
+    entity_json: Mapping[str, str] = field(repr=False, default_factory=dict)
+    tail_json: Mapping[str, str] = field(repr=False, default_factory=dict)
 
     @classmethod
     def build(cls, watchlist: Watchlist) -> Snapshot:
@@ -105,28 +109,56 @@ class Snapshot:
         names = {e.id: e.name for e in entities.values()}
         own = {e.id: rate(e.flags) for e in entities.values()}
         exposures = derive_exposures(entities, own)
+        ratings = {
+            eid: rate_with_exposure(e.flags, exposures.get(eid, ()))
+            for eid, e in entities.items()
+        }
+        summaries = {eid: entity_summary(e) for eid, e in entities.items()}
+        flags = {
+            eid: [flag_view(f) for f in e.flags]
+            + [flag_view(exposure_flag(x, names)) for x in exposures.get(eid, ())]
+            for eid, e in entities.items()
+        }
+        exposure_views = {
+            eid: [exposure_view(x, names) for x in xs] for eid, xs in exposures.items()
+        }
         return cls(
             watchlist=watchlist,
             matcher=Matcher(entities.values()),
-            ratings={
-                eid: rate_with_exposure(e.flags, exposures.get(eid, ()))
-                for eid, e in entities.items()
-            },
+            ratings=ratings,
             exposures=exposures,
-            summaries={eid: entity_summary(e) for eid, e in entities.items()},
-            flags={
-                eid: [flag_view(f) for f in e.flags]
-                + [flag_view(exposure_flag(x, names)) for x in exposures.get(eid, ())]
-                for eid, e in entities.items()
-            },
-            exposure_views={
-                eid: [exposure_view(x, names) for x in xs] for eid, xs in exposures.items()
+            summaries=summaries,
+            flags=flags,
+            exposure_views=exposure_views,
+            entity_json={eid: _json(summary) for eid, summary in summaries.items()},
+            tail_json={
+                eid: _json({"rating": ratings[eid], "flags": flags[eid],
+                            "exposure": exposure_views.get(eid, [])})[1:-1]
+                for eid in entities
             },
         )
 
     @property
     def version(self) -> int:
         return self.watchlist.version
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decision(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy
+              ) -> tuple[str | None, Any]:
+    top = outcome.candidates[0].entity_id if outcome.candidates else None
+    rating = snapshot.ratings[top] if outcome.status == "match" and top else None
+    decision = decide(
+        policy,
+        outcome.status,
+        rating,
+        snapshot.watchlist.entities[top].flags if top else (),
+        snapshot.exposures.get(top, ()) if top else (),
+    )
+    return rating, decision
 
 
 def answer(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> dict[str, Any]:
@@ -142,15 +174,7 @@ def answer(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> dict[st
         }
         for c in outcome.candidates
     ]
-    top = outcome.candidates[0].entity_id if outcome.candidates else None
-    rating = snapshot.ratings[top] if outcome.status == "match" and top else None
-    decision = decide(
-        policy,
-        outcome.status,
-        rating,
-        snapshot.watchlist.entities[top].flags if top else (),
-        snapshot.exposures.get(top, ()) if top else (),
-    )
+    rating, decision = _decision(snapshot, outcome, policy)
     return {
         "status": outcome.status,
         "action": decision.action,
@@ -165,12 +189,43 @@ def answer(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> dict[st
 QUERY_FIELDS = ("q", "name", "isin", "lei", "cik", "cusip", "figi", "ticker", "exchange", "domain")
 
 
+def answer_json(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> str:
+    """``answer`` as JSON text, spliced from the snapshot's pre-encoded parts."""
+    rating, decision = _decision(snapshot, outcome, policy)
+    head = _json({
+        "status": outcome.status,
+        "action": decision.action,
+        "rating": rating,
+        "watchlist_version": snapshot.version,
+        "policy": {"id": policy.id, "reasons": list(decision.reasons)},
+    })
+    matches = ",".join(
+        f'{{"entity":{snapshot.entity_json[c.entity_id]},"score":{_json(round(c.score, 4))},'
+        f'"matched_on":{_json(list(c.matched_on))},"explanation":{_json(c.explanation)},'
+        f"{snapshot.tail_json[c.entity_id]}}}"
+        for c in outcome.candidates
+    )
+    return f'{head[:-1]},"matches":[{matches}],"query":{_json(outcome.query)}}}'
+
+
+def match_query(snapshot: Snapshot, params: Mapping[str, Any], limit: int = 5) -> MatchOutcome:
+    """Match one subject; raises the core's InvalidIdentifier / InvalidQuery on bad input."""
+    query: Query = parse_query({k: params.get(k) for k in QUERY_FIELDS})
+    return snapshot.matcher.match(query, limit=limit)
+
+
 def screen(
     snapshot: Snapshot, params: Mapping[str, Any], policy: Policy, limit: int = 5
 ) -> dict[str, Any]:
     """Screen one subject; raises the core's InvalidIdentifier / InvalidQuery on bad input."""
-    query: Query = parse_query({k: params.get(k) for k in QUERY_FIELDS})
-    return answer(snapshot, snapshot.matcher.match(query, limit=limit), policy)
+    return answer(snapshot, match_query(snapshot, params, limit), policy)
+
+
+def screen_json(
+    snapshot: Snapshot, params: Mapping[str, Any], policy: Policy, limit: int = 5
+) -> str:
+    """``screen`` as JSON text, for the HTTP hot path."""
+    return answer_json(snapshot, match_query(snapshot, params, limit), policy)
 
 
 # batches ---------------------------------------------------------------------

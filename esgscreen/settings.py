@@ -40,7 +40,7 @@ def from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[s
         # How often (seconds) a worker asks the database whether a new version was published.
         "VERSION_CHECK_INTERVAL": float(env.get("ESGSCREEN_VERSION_CHECK_INTERVAL", "1.0")),
         # Requests a key (or, without one, a client address) may make to /api/; "" turns
-        # limits off. Flask-Limiter syntax: "6000 per minute;200 per second".
+        # limits off. Syntax of the limits package: "6000 per minute;200 per second".
         "RATE_LIMIT": env.get("ESGSCREEN_RATE_LIMIT", "6000 per minute"),
         # Where the counts live: memory:// is per worker; redis://host:6379 shares them.
         "RATE_LIMIT_STORAGE": env.get("ESGSCREEN_RATE_LIMIT_STORAGE", "memory://"),

@@ -54,11 +54,19 @@ def _presented_key() -> str | None:
     return secret.strip()
 
 
+def _within_rate_limit(key: str) -> None:
+    wait = current_app.extensions["esgscreen.limiter"].retry_after(key)
+    if wait is not None:
+        abort(429, message=f"Too many requests; retry in {wait} s.",
+              headers={"Retry-After": str(wait)})
+
+
 def require(role: str) -> Actor:
-    """The caller, if it may act as ``role``; otherwise a 401 or 403 problem."""
+    """The caller, if it may act as ``role`` and is within its rate limit; else 401/403/429."""
     secret = _presented_key()
     if secret is None:
         if role == "screener" and current_app.config["PUBLIC_READ"]:
+            _within_rate_limit(f"addr:{request.remote_addr}")
             g.actor = ANONYMOUS
             return ANONYMOUS
         abort(401, message="This needs an API key: send 'Authorization: Bearer <key>'.",
@@ -70,6 +78,7 @@ def require(role: str) -> Actor:
     if not role_allows(info.role, role):
         abort(403, message=f"This needs a {role} key (or a more trusted role); "
                            f"this key's role is {info.role}.")
+    _within_rate_limit(f"key:{info.id}")
     actor = Actor("key", info.name, info.id, request.remote_addr)
     g.actor = actor
     return actor

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 
 from flask import Response, after_this_request, request
 
 
 def version_etag(version: int) -> str:
-    query = request.query_string + b"|" + request.path.encode()
-    digest = hashlib.blake2b(query, digest_size=8).hexdigest()
-    return f"v{version}-{digest}"
+    """This URL's tag in this version (the path is part of what a cache keys on)."""
+    return f"v{version}-{zlib.crc32(request.query_string):08x}"
 
 
-def not_modified(version: int) -> Response | None:
-    """A 304 when the client holds this version's answer; otherwise tag the coming answer."""
-    tag = version_etag(version)
-    if request.if_none_match.contains_weak(tag):
+def not_modified(tag: str) -> Response | None:
+    """A 304 when the client already holds the answer tagged `tag`."""
+    if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(tag):
         response = Response(status=304)
         response.set_etag(tag)
         return response
+    return None
+
+
+def tag_answer(tag: str) -> None:
+    """Put `tag` on the answer this view is about to return."""
 
     @after_this_request
     def _tag(response: Response) -> Response:
         if response.status_code == 200:
             response.set_etag(tag)
         return response
-
-    return None

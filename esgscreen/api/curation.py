@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint, Page, abort
+from flask_smorest import Page, abort
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from esgscreen import curation
 from esgscreen.api.access import require
+from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.schemas import ProblemSchema
 from esgscreen.extensions import services
 from esgscreen.store import audit, proposals
@@ -113,7 +114,7 @@ def refuse(error: curation.CurationError) -> None:
 
 @blp.route("/proposals")
 class Proposals(MethodView):
-    @blp.arguments(ProposalListArgs, location="query")
+    @blp.arguments(ProposalListArgs(), location="query")
     @blp.response(200, ProposalSchema(many=True))
     @blp.paginate(Page, page_size=50, max_page_size=200)
     def get(self, args: dict) -> list[dict]:
@@ -123,7 +124,7 @@ class Proposals(MethodView):
             found = proposals.list_proposals(session, args.get("status"))
         return [proposal_view(p) for p in found]
 
-    @blp.arguments(ProposalRequestSchema)
+    @blp.arguments(ProposalRequestSchema())
     @blp.response(201, ProposalSchema)
     @blp.alt_response(422, schema=ProblemSchema, description="Changes that fail validation")
     def post(self, body: dict) -> dict:
@@ -171,7 +172,7 @@ class Approve(MethodView):
 
 @blp.route("/proposals/<int:proposal_id>/reject")
 class Reject(MethodView):
-    @blp.arguments(RejectSchema)
+    @blp.arguments(RejectSchema())
     @blp.response(200, ProposalSchema)
     def post(self, body: dict, proposal_id: int) -> dict:
         """Reject, with a reason for the curator."""
@@ -218,7 +219,7 @@ def _events(args: dict) -> list[dict[str, Any]]:
 
 @blp.route("/audit")
 class Audit(MethodView):
-    @blp.arguments(AuditArgs, location="query")
+    @blp.arguments(AuditArgs(), location="query")
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate(Page, page_size=100, max_page_size=1000)
     def get(self, args: dict) -> list[dict]:
@@ -228,7 +229,7 @@ class Audit(MethodView):
 
 @blp.route("/audit.csv")
 class AuditExport(MethodView):
-    @blp.arguments(AuditArgs, location="query")
+    @blp.arguments(AuditArgs(), location="query")
     @blp.response(200, {"type": "string"}, content_type="text/csv")
     def get(self, args: dict) -> Response:
         """The whole (filtered) audit log as CSV."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint, Page, abort
+from flask_smorest import Page, abort
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from esgscreen.api.caching import not_modified
+from esgscreen.api.blueprint import Blueprint
+from esgscreen.api.caching import not_modified, tag_answer, version_etag
 from esgscreen.api.common import snapshot_as_of
 from esgscreen.api.schemas import ProblemSchema
 from esgscreen.browse import EntityFilter, entity_item, entity_record, search
@@ -63,7 +64,7 @@ class EntityRecordSchema(Schema):
 
 @blp.route("/entities")
 class Entities(MethodView):
-    @blp.arguments(EntitySearchArgs, location="query")
+    @blp.arguments(EntitySearchArgs(), location="query")
     @blp.response(200, EntityItemSchema(many=True))
     @blp.alt_response(422, schema=ProblemSchema)
     @blp.paginate(Page, page_size=20, max_page_size=100)
@@ -78,7 +79,7 @@ class Entities(MethodView):
 
 @blp.route("/entities/<string:entity_id>")
 class EntityRecord(MethodView):
-    @blp.arguments(EntityRecordArgs, location="query")
+    @blp.arguments(EntityRecordArgs(), location="query")
     @blp.response(200, EntityRecordSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, args: dict, entity_id: str) -> dict | Response:
@@ -88,9 +89,11 @@ class EntityRecord(MethodView):
         if entity is None:
             abort(404, message=f"There is no entity {entity_id!r} in watchlist version "
                                f"{snapshot.version}.")
-        cached = not_modified(snapshot.version)
+        tag = version_etag(snapshot.version)
+        cached = not_modified(tag)
         if cached is not None:
             return cached
+        tag_answer(tag)
         with services().store.read() as session:
             versions = [v for v in repository.entity_versions(session, entity_id)
                         if v <= snapshot.version]

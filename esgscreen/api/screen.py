@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
-from esgscreen.api.caching import not_modified
+from esgscreen.api.blueprint import Blueprint
+from esgscreen.api.caching import not_modified, version_etag
 from esgscreen.api.common import policy_named, snapshot_as_of
 from esgscreen.api.schemas import (
     BatchRequestSchema,
@@ -16,43 +17,49 @@ from esgscreen.api.schemas import (
     ProblemSchema,
     ScreenQueryArgs,
     ScreenResultSchema,
+    screen_args,
 )
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
-from esgscreen.screening import screen, screen_batch
+from esgscreen.screening import screen_batch, screen_json
 
 blp = Blueprint("screen", __name__, url_prefix="/api/v1", description="Screen companies")
 
 
 @blp.route("/screen")
 class Screen(MethodView):
-    @blp.arguments(ScreenQueryArgs, location="query", as_kwargs=False)
-    @blp.response(200, ScreenResultSchema)
+    @blp.doc(parameters=[{"in": "query", "schema": ScreenQueryArgs}])
+    @blp.alt_response(200, schema=ScreenResultSchema, description="The verdict")
     @blp.alt_response(422, schema=ProblemSchema, description="An invalid identifier or query")
     @blp.alt_response(503, schema=ProblemSchema, description="No watchlist loaded yet")
-    def get(self, args: dict) -> Response:
+    def get(self) -> Response:
         """Screen one company by name or identifier.
 
         Give free text in `q` (a name, ticker, ISIN, LEI, CIK, CUSIP, FIGI or URL: the service
         recognises which), or any of the typed parameters.
         """
+        args, errors = screen_args(request.args)
+        if errors:
+            abort(422, errors=errors)
         snapshot = snapshot_as_of(args.get("as_of"))
         policy = policy_named(args.get("policy"))
-        cached = not_modified(snapshot.version)
+        tag = version_etag(snapshot.version)
+        cached = not_modified(tag)
         if cached is not None:
             return cached
         try:
-            result = screen(snapshot, args, policy)
+            result = screen_json(snapshot, args, policy)
         except InvalidIdentifier as error:
             abort(422, message=f"Invalid {error.field}: {error.message}",
                   errors={error.field: [error.message]})
         except InvalidQuery as error:
             abort(422, message=error.message,
                   errors={error.field or "q": [error.message]})
-        # Already JSON-ready: skip re-serialising through the schema on this hot path.
-        return Response(json.dumps(result, ensure_ascii=False, separators=(",", ":")),
-                        mimetype="application/json")
+        # Already JSON: skip re-serialising through the schema on this hot path.
+        response = Response(result, mimetype="application/json")
+        response.set_etag(tag)
+        return response
 
-    @blp.arguments(BatchRequestSchema, location="json")
+    @blp.arguments(BatchRequestSchema(), location="json")
     @blp.response(200, BatchResultSchema)
     @blp.alt_response(413, schema=ProblemSchema, description="More items than the limit")
     @blp.alt_response(422, schema=ProblemSchema, description="The body is not a batch")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, Page
+from flask_smorest import Page
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.common import snapshot_as_of
 from esgscreen.api.schemas import (
     ProblemSchema,
@@ -110,7 +111,7 @@ class Versions(MethodView):
 
 @blp.route("/changes")
 class Changes(MethodView):
-    @blp.arguments(ChangesArgs, location="query")
+    @blp.arguments(ChangesArgs(), location="query")
     @blp.response(200, ChangesSchema)
     @blp.alt_response(422, schema=ProblemSchema)
     def get(self, args: dict) -> dict:

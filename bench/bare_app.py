@@ -1,0 +1,10 @@
+"""The yardstick: a bare Flask app answering a constant JSON object."""
+
+from flask import Flask, jsonify
+
+app = Flask(__name__)
+
+
+@app.get("/hello")
+def hello():  # noqa: ANN201
+    return jsonify(hello="world")

@@ -1,0 +1,411 @@
+"""Company-name normalisation: case, punctuation, diacritics, scripts, legal forms, generic words.
+
+A name becomes a `NormalisedName`: its *distinctive* tokens (the part that identifies the
+company), its *generic* tokens (words like group, technologies, holdings, capital that many
+companies share, mapped to one canonical spelling), and the *legal forms* that were removed
+(Ltd, GmbH, S.p.A., 株式会社 ...). Legal forms are weak evidence and never part of the identity;
+generic words never make a match alone.
+
+Scripts: Latin diacritics are folded (Société -> societe); Cyrillic and Greek are transliterated
+to Latin, so a name written in either script meets its transliteration; scripts without a
+transliteration table here (Chinese, Japanese, Hebrew, Arabic ...) are compared in their own
+script, with common legal-form and generic suffixes (股份有限公司, 科技, 株式会社 ...) split off.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "GENERIC_WORDS",
+    "LEGAL_FORM_FAMILIES",
+    "NormalisedName",
+    "compatible_legal_families",
+    "legal_forms_agree",
+    "normalise_name",
+    "token_weight",
+]
+
+# --- legal forms -----------------------------------------------------------------------------
+
+# Families group the forms of one legal tradition. A query and a watchlist name whose legal
+# forms come from different families disagree a little (see matching); within a family they agree.
+LEGAL_FORM_FAMILIES: dict[str, tuple[str, ...]] = {
+    "common_law": (
+        "ltd", "limited", "inc", "incorporated", "corp", "corporation", "co", "company",
+        "co ltd", "co inc", "and co", "plc", "public limited company", "public company limited",
+        "pcl", "llc", "l l c", "limited liability company", "ulc", "unlimited liability company",
+        "pte ltd", "pte", "pty ltd", "pty", "pvt ltd", "pvt", "private limited", "sdn bhd",
+        "bhd", "berhad", "tbk", "lp", "llp", "lllp", "pllc", "limited partnership", "cic",
+        "ltd sti", "sti",
+    ),
+    "germanic": (
+        "gmbh", "gesmbh", "ges mbh", "mbh", "gmbh and co kg", "gmbh co kg", "ag", "ag and co kgaa",
+        "kg", "kgaa", "ug", "ug haftungsbeschrankt", "se", "ev", "ohg", "gbr",
+    ),
+    "romance": (
+        "sa", "s a", "sas", "sasu", "sarl", "sa rl", "s a r l", "s ar l", "eurl", "sca", "snc",
+        "spa", "s p a", "srl", "s r l", "srls", "sapa", "sl", "s l", "slu", "sll", "ltda",
+        "lda", "sa de cv", "sab de cv", "s de rl de cv", "s de rl", "sab", "sgps", "sprl",
+        "scs", "scrl", "sccl", "sicav",
+    ),
+    "dutch": ("nv", "n v", "bv", "b v", "bvba", "vof", "commv"),
+    "nordic": (
+        "ab", "ab publ", "publ", "as", "a s", "asa", "aps", "oy", "oyj", "abp", "hf", "ehf", "ks",
+        "ans",
+    ),
+    "central_eastern": (
+        "zrt", "nyrt", "kft", "bt", "rt", "ad", "ead", "ood", "eood", "doo", "d o o", "dd",
+        "dooel", "sro", "s r o", "spol s r o", "sp z o o", "sp z oo", "spzoo", "jsc", "ojsc",
+        "cjsc", "pjsc", "ao", "oao", "zao", "pao", "ooo", "tov", "pat", "prat",
+        "aktsionernoe obshchestvo",
+        "publichnoe aktsionernoe obshchestvo", "otkrytoe aktsionernoe obshchestvo",
+        "zakrytoe aktsionernoe obshchestvo", "obshchestvo s ogranichennoy otvetstvennostyu",
+        "ae", "epe", "ike", "as",
+    ),
+    "east_asian": (
+        "kk", "kabushiki kaisha", "kabushiki gaisha", "yk", "gk",
+        "株式会社", "有限会社", "合同会社", "有限公司", "股份有限公司",
+        "有限责任公司", "有限責任公司", "股份公司", "公司", "주식회사", "유한회사", "주",
+    ),
+    "hebrew": ("בעמ",),
+}
+# Families that name the same kind of company in different languages: a Japanese 株式会社 is
+# rendered "Co., Ltd." or "Corporation" in English, an Israeli בע"מ is a "Ltd".
+_COMPATIBLE = {
+    frozenset({"common_law", "east_asian"}),
+    frozenset({"common_law", "hebrew"}),
+    frozenset({"romance", "central_eastern"}),  # S.A. is also the Polish and Greek form
+}
+# Forms written before the name ("PT Bank ...", "АО Позитив ...", "株式会社サン").
+_PREFIX_FORMS = frozenset({
+    "pt", "jsc", "ojsc", "cjsc", "pjsc", "ao", "oao", "zao", "pao", "ooo", "tov", "pat", "prat",
+    "aktsionernoe obshchestvo", "publichnoe aktsionernoe obshchestvo",
+    "otkrytoe aktsionernoe obshchestvo", "zakrytoe aktsionernoe obshchestvo",
+    "obshchestvo s ogranichennoy otvetstvennostyu", "株式会社", "有限会社", "주식회사", "주",
+})
+# Forms that are never a word of a name, so they are removed wherever they stand.
+_ANYWHERE_FORMS = frozenset({
+    "ltd", "limited", "inc", "incorporated", "corp", "corporation", "plc", "llc", "gmbh",
+    "gesmbh", "sarl", "spa", "srl", "zrt", "nyrt", "kft", "eood", "pjsc", "ojsc", "cjsc", "kgaa",
+    "bvba", "publ", "oyj", "ltda", "pte", "pty", "bhd", "berhad", "sdn", "ulc", "pllc", "株式会社",
+    "有限公司", "股份有限公司", "有限责任公司", "有限責任公司", "주식회사",
+})
+
+
+# Spellings of one form, written as their usual abbreviation.
+_FORM_ABBREVIATIONS = {
+    "limited": "ltd", "incorporated": "inc", "corporation": "corp", "company": "co",
+    "publiclimitedcompany": "plc", "publiccompanylimited": "pcl", "limitedliabilitycompany": "llc",
+    "unlimitedliabilitycompany": "ulc", "limitedpartnership": "lp", "privatelimited": "pvtltd",
+    "berhad": "bhd", "kabushikikaisha": "kk", "kabushikigaisha": "kk", "株式会社": "kk",
+    "aktsionernoeobshchestvo": "ao", "publichnoeaktsionernoeobshchestvo": "pao",
+    "otkrytoeaktsionernoeobshchestvo": "oao", "zakrytoeaktsionernoeobshchestvo": "zao",
+    "obshchestvosogranichennoyotvetstvennostyu": "ooo",
+    "gesmbh": "gmbh", "mbh": "gmbh", "gmbhandcokg": "gmbhcokg", "abpubl": "ab", "publ": "ab",
+    "spolsro": "sro", "andco": "co",
+}
+# Forms that name the same kind of company: an American "Corp." is also an "Inc.", a Japanese
+# kabushiki kaisha writes itself "Co., Ltd." or "Corporation", a Russian PAO is a PJSC.
+_FORM_CLASSES: dict[str, frozenset[str]] = {
+    **{form: frozenset({"corporation"}) for form in ("inc", "corp", "co", "coinc")},
+    **{form: frozenset({"limited"}) for form in ("ltd", "plc", "pteltd", "pte", "ptyltd", "pty",
+                                                  "pvtltd", "pvt", "sdnbhd", "bhd", "有限公司")},
+    **{form: frozenset({"corporation", "limited"}) for form in ("coltd", "kk", "股份有限公司")},
+    **{form: frozenset({"llc"}) for form in ("llc", "ooo", "有限责任公司", "有限責任公司")},
+    **{form: frozenset({"joint_stock"}) for form in ("jsc", "ao", "pjsc", "pao", "ojsc", "oao",
+                                                      "cjsc", "zao")},
+    **{form: frozenset({"partnership"}) for form in ("lp", "llp", "lllp")},
+}
+
+
+def _legal_table() -> tuple[dict[tuple[str, ...], tuple[str, str]], int]:
+    table: dict[tuple[str, ...], tuple[str, str]] = {}
+    for family, forms in LEGAL_FORM_FAMILIES.items():
+        for form in forms:
+            joined = form.replace(" ", "")
+            canonical = _FORM_ABBREVIATIONS.get(joined, joined)
+            for key in (tuple(form.split()), (joined,)):
+                table.setdefault(key, (canonical, family))
+    return table, max(len(k) for k in table)
+
+
+def legal_forms_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two names' legal forms (canonical, as in NormalisedName) can be the same
+    company's: true when either names none, or they share a form or a kind of form."""
+    if not a or not b:
+        return True
+    for x in a:
+        for y in b:
+            if x == y or _FORM_CLASSES.get(x, frozenset()) & _FORM_CLASSES.get(y, frozenset()):
+                return True
+    return False
+
+
+_LEGAL, _LEGAL_MAX = _legal_table()
+_PREFIX_KEYS = frozenset(tuple(form.split()) for form in _PREFIX_FORMS)
+_PREFIX_ONLY = frozenset({("pt",), ("주",), ("株式会社",), ("有限会社",), ("주식회사",)})
+# Family of a single-token form (pt is Indonesian, only ever a prefix).
+_LEGAL[("pt",)] = ("pt", "common_law")
+
+
+def compatible_legal_families(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sets of legal-form families can describe the same company."""
+    if not a or not b or a & b:
+        return True
+    return any(frozenset({x, y}) in _COMPATIBLE for x in a for y in b)
+
+
+# --- generic words ---------------------------------------------------------------------------
+
+_GENERIC_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "group": ("group", "groups", "grp", "gruppe", "groupe", "gruppo", "grupo", "gruppa", "grupa",
+              "集团", "集團", "グループ"),
+    "holding": ("holding", "holdings", "hldg", "hldgs", "holdco", "控股"),
+    "technology": ("technology", "technologies", "tech", "techs", "technologie", "technologien",
+                   "tecnologia", "tecnologias", "tecnologie", "tekhnologii", "tekhnologiya",
+                   "teknoloji", "teknologi", "technologii", "科技", "技术", "技術",
+                   "テクノロジー", "テクノロジーズ"),
+    "international": ("international", "intl", "internacional", "internazionale",
+                      "internationale", "国际", "國際"),
+    "global": ("global", "worldwide"),
+    "capital": ("capital", "kapital"),
+    "system": ("system", "systems", "sys", "systemes", "sistemas", "sistemi", "systeme"),
+    "solution": ("solution", "solutions", "soluciones", "soluzioni"),
+    "partner": ("partner", "partners", "ptnrs"),
+    "software": ("software", "软件", "軟件"),
+    "network": ("network", "networks", "网络", "網絡"),
+    "digital": ("digital", "数字"),
+    "service": ("service", "services", "svcs", "servicios", "servizi"),
+    "industry": ("industry", "industries", "inds"),
+    "enterprise": ("enterprise", "enterprises"),
+    "venture": ("venture", "ventures"),
+    "management": ("management", "mgmt"),
+    "investment": ("investment", "investments"),
+    "lab": ("lab", "labs", "laboratory", "laboratories"),
+    "information": ("information", "info", "信息", "資訊"),
+    "communication": ("communication", "communications"),
+    "electronics": ("electronics", "electronic", "elec", "電子", "电子"),
+    "consulting": ("consulting", "consultancy", "consultants"),
+}
+# Chinese company names open with a province or city; it is not what tells them apart.
+_PLACES = (
+    "hangzhou", "zhejiang", "shenzhen", "sz", "beijing", "shanghai", "xiamen", "guangzhou",
+    "guangdong", "jiangsu", "anhui", "hefei", "chengdu", "wuhan", "tianjin", "hainan",
+    "chongqing", "nanjing", "suzhou", "fujian", "shandong", "sichuan", "hubei",
+)
+_GENERIC: dict[str, str] = {s: c for c, spellings in _GENERIC_SPELLINGS.items() for s in spellings}
+_GENERIC.update({p: p for p in _PLACES})
+GENERIC_WORDS = frozenset(_GENERIC.values())
+_GENERIC_PREFIXABLE = tuple(s for s in _GENERIC if s.isascii() and len(s) >= 7)
+
+_STOPWORDS = frozenset({"the", "and", "of", "de", "la", "le", "les", "des", "du", "y", "und",
+                        "et", "di", "del", "della", "der", "die", "das", "for", "a", "an"})
+# Words a portfolio system appends to a security's name: share classes, receipts, units.
+_NOISE = frozenset({"ord", "ords", "ordinary", "shs", "shares", "share", "adr", "adrs", "ads",
+                    "gdr", "reg", "registered", "bearer", "pref", "preferred", "common", "stock",
+                    "unit", "units", "warrant", "warrants", "wt", "wts", "rights", "sponsored",
+                    "spon", "unsponsored", "depositary", "receipts", "receipt", "npv"})
+_CLASS_WORDS = frozenset({"class", "cl", "series", "ser", "cat"})
+
+# CJK suffixes split off a run of ideographs, longest first.
+_CJK_SUFFIXES = tuple(sorted(
+    [s for s in _GENERIC if not s.isascii()]
+    + [f for forms in LEGAL_FORM_FAMILIES.values() for f in forms if not f.isascii()],
+    key=len, reverse=True,
+))
+
+# --- scripts ---------------------------------------------------------------------------------
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "і": "i", "ї": "yi",
+    "є": "ye", "ґ": "g", "ў": "u", "ђ": "dj", "ј": "j", "љ": "lj", "њ": "nj", "ћ": "c", "џ": "dz",
+    "ѓ": "gj", "ќ": "kj", "ѕ": "dz",
+}
+_GREEK = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i",
+    "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s",
+    "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+}
+_SPECIAL_LATIN = {"ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "þ": "th", "œ": "oe",
+                  "ı": "i", "ð": "d", "ħ": "h", "ŀ": "l"}
+_CYRILLIC_TABLE = str.maketrans(_CYRILLIC)
+_LATIN_TABLE = str.maketrans({**_GREEK, **_SPECIAL_LATIN})
+_NEEDS_TRANSLIT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
+
+# Dots and apostrophes join (S.p.A. -> spa, People's -> peoples); other punctuation separates.
+_JOINERS = re.compile(r"[.'’`´\"״׳]")
+_HYPHEN_CLASS = re.compile(r"\s*-\s*[a-z]$")
+_TOKEN = re.compile(r"[^\W_]+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedName:
+    """A name reduced to what identifies a company, with what was set aside."""
+
+    raw: str
+    distinctive: tuple[str, ...]  # the identifying tokens, in order
+    generic: tuple[str, ...]  # canonical generic words (technology, group, ...)
+    legal_forms: tuple[str, ...]  # canonical legal forms removed (ltd, gmbh, spa, ...)
+    families: frozenset[str]  # legal-form families of those forms
+    compact: str  # distinctive words joined (with any small words between them, InTheCyber)
+    weights: tuple[int, ...] = ()  # token_weight of each distinctive token
+    weight: int = 0  # their sum
+    transliterated: bool = False
+    all_generic: bool = False  # no distinctive word: the generic words stand in for it
+
+    @property
+    def text(self) -> str:
+        """The normalised name as one line: distinctive, then generic tokens."""
+        return " ".join(self.distinctive + self.generic)
+
+    @property
+    def empty(self) -> bool:
+        return not self.distinctive
+
+
+def token_weight(token: str) -> int:
+    """How much a token says: its length, with each ideograph or kana counting as two letters."""
+    if token.isascii():
+        return len(token)
+    return len(token) + len(_CJK.findall(token))
+
+
+def _fold(text: str) -> tuple[str, bool]:
+    """Lower case, Latin without diacritics, Cyrillic and Greek transliterated."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text, False
+    transliterated = _NEEDS_TRANSLIT.search(text) is not None
+    text = text.translate(_CYRILLIC_TABLE)  # before decomposing: й and ё are letters of their own
+    folded = "".join(_strip_marks(c) if c < "\u0530" else c for c in text)
+    return folded.translate(_LATIN_TABLE), transliterated
+
+
+def _strip_marks(char: str) -> str:
+    """A Latin or Greek letter without its diacritics (kana voicing marks are kept)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+
+
+def _split_cjk(token: str) -> list[str]:
+    """Split legal-form and generic suffixes (and a leading 株式会社) off a run of ideographs."""
+    if not _CJK.search(token):
+        return [token]
+    head: list[str] = []
+    tail: list[str] = []
+    for prefix in ("株式会社", "有限会社", "주식회사"):
+        if token.startswith(prefix) and len(token) > len(prefix):
+            head.append(prefix)
+            token = token[len(prefix):]
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _CJK_SUFFIXES:
+            if token.endswith(suffix) and len(token) > len(suffix):
+                tail.insert(0, suffix)
+                token = token[: -len(suffix)]
+                changed = True
+                break
+    return head + [token] + tail
+
+
+def _tokens(text: str) -> list[str]:
+    text = _JOINERS.sub("", text.replace("&", " and "))
+    text = _HYPHEN_CLASS.sub("", text)
+    tokens = _TOKEN.findall(text)
+    if not text.isascii():
+        tokens = [part for token in tokens for part in _split_cjk(token)]
+    return tokens
+
+
+def _strip_noise(tokens: list[str]) -> None:
+    while tokens:
+        if tokens[-1] in _NOISE:
+            tokens.pop()
+        elif len(tokens) >= 2 and tokens[-2] in _CLASS_WORDS and len(tokens[-1]) == 1:
+            del tokens[-2:]
+        else:
+            return
+
+
+def _strip_legal(tokens: list[str]) -> list[tuple[str, str]]:
+    """Remove legal forms from the end, from the start, and unambiguous ones anywhere."""
+    found: list[tuple[str, str]] = []
+    while len(tokens) > 1:
+        for size in range(min(_LEGAL_MAX, len(tokens) - 1), 0, -1):
+            key = tuple(tokens[-size:])
+            if key in _LEGAL and key not in _PREFIX_ONLY:
+                found.append(_LEGAL[key])
+                del tokens[-size:]
+                break
+        else:
+            break
+        _strip_noise(tokens)
+    while len(tokens) > 1:
+        for size in range(min(_LEGAL_MAX, len(tokens) - 1), 0, -1):
+            key = tuple(tokens[:size])
+            if key in _PREFIX_KEYS:
+                found.append(_LEGAL[key])
+                del tokens[:size]
+                break
+        else:
+            break
+    if len(tokens) > 1:
+        kept = [t for t in tokens if t not in _ANYWHERE_FORMS]
+        if kept and len(kept) < len(tokens):
+            found.extend(_LEGAL[(t,)] for t in tokens if t in _ANYWHERE_FORMS)
+            tokens[:] = kept
+    return found
+
+
+def normalise_name(raw: str) -> NormalisedName:
+    """Normalise a company name for matching (pure; the same input always gives the same value)."""
+    text, transliterated = _fold(raw)
+    tokens = _tokens(text)
+    _strip_noise(tokens)
+    legal = _strip_legal(tokens)
+    if tokens and tokens[-1] not in _GENERIC and len(tokens[-1]) >= 6:
+        # A truncated last word ("TECHNOLO" in a 30-character security name field).
+        for spelling in _GENERIC_PREFIXABLE:
+            if spelling.startswith(tokens[-1]):
+                tokens[-1] = spelling
+                break
+    distinctive: list[str] = []
+    generic: list[str] = []
+    joined: list[str] = []  # distinctive words with the small words between them
+    last = len(tokens) - 1
+    for position, token in enumerate(tokens):
+        # "of", "di", "de" join words inside a name; first or last they may be its initials.
+        if token in _STOPWORDS and (0 < position < last or token == "the"):
+            if distinctive and position < last:
+                joined.append(token)
+            continue
+        canonical = _GENERIC.get(token)
+        if canonical is None:
+            distinctive.append(token)
+            joined.append(token)
+        else:
+            generic.append(canonical)
+    all_generic = not distinctive and len(generic) >= 2
+    if all_generic:
+        distinctive, generic = generic, []
+        joined = distinctive
+    weights = tuple(token_weight(token) for token in distinctive)
+    return NormalisedName(
+        raw=raw,
+        distinctive=tuple(distinctive),
+        generic=tuple(generic),
+        legal_forms=tuple(form for form, _ in reversed(legal)),
+        families=frozenset(family for _, family in legal),
+        compact="".join(joined),
+        weights=weights,
+        weight=sum(weights),
+        transliterated=transliterated,
+        all_generic=all_generic,
+    )

@@ -1,0 +1,35 @@
+"""The per-key counter behind the 429s."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from esgscreen.api.ratelimit import RateLimiter
+
+
+def test_counts_each_key_alone_and_says_when_to_retry() -> None:
+    limiter = RateLimiter("3 per minute")
+    assert [limiter.retry_after("key:1") for _ in range(3)] == [None, None, None]
+    wait = limiter.retry_after("key:1")
+    assert wait is not None and 1 <= wait <= 60
+    assert limiter.retry_after("key:2") is None
+
+
+def test_every_limit_applies_and_windows_move_on() -> None:
+    limiter = RateLimiter("2 per second;100 per minute")
+    assert limiter.retry_after("a") is None and limiter.retry_after("a") is None
+    assert limiter.retry_after("a") == 1
+    time.sleep(1.05)
+    assert limiter.retry_after("a") is None
+
+
+def test_no_limit_means_never_limited() -> None:
+    limiter = RateLimiter("")
+    assert all(limiter.retry_after("a") is None for _ in range(1000))
+
+
+def test_a_bad_limit_string_fails_at_start() -> None:
+    with pytest.raises(ValueError):
+        RateLimiter("lots per hour")
