@@ -101,6 +101,10 @@ class ProblemApi(Api):
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_problem)
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(error: RecursionError) -> Response:
+        return problem(400, "The request body is nested too deeply to read.")
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         if isinstance(error, HTTPException):
