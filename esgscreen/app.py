@@ -10,7 +10,7 @@ from flask import Flask
 
 from esgscreen import __version__, logs, settings
 from esgscreen.api import problems
-from esgscreen.extensions import init_api, init_limiter, init_services
+from esgscreen.extensions import LazyCookieSessions, init_api, init_limiter, init_services
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    app.session_interface = LazyCookieSessions()
     init_services(app)
     init_api(app)
     init_limiter(app)
@@ -56,6 +57,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.blp)
     for module in (screen, entities, watchlist, curation):
         api.register_blueprint(module.blp)
+
+    from esgscreen import web
+
+    web.init_app(app)  # the pages: lookup, entity, record, portfolio, sign-in
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -21,7 +21,7 @@ from esgscreen.extensions import services
 from esgscreen.store import audit, proposals
 from esgscreen.store.proposals import STATUSES, ProposalInfo
 
-blp = Blueprint("curation", __name__, url_prefix="/api/v1",
+blp = Blueprint("proposals", __name__, url_prefix="/api/v1",
                 description="Propose, review and audit watchlist changes")
 
 

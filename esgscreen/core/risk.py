@@ -257,7 +257,7 @@ def describe_exposure(exposure: Exposure, names: Mapping[str, str]) -> str:
         if step.until:
             parts[-1] += f" until {step.until}"
     target = names.get(exposure.target, exposure.target)
-    text = "; ".join(parts) + f". {target} is rated {exposure.target_rating}."
+    text = "; ".join(parts).rstrip(".") + f". {target} is rated {exposure.target_rating}."
     if exposure.weak:
         text += " Weak signal: the stake was not stated."
     return text

@@ -1,0 +1,129 @@
+"""The web pages: lookup, entity record, screening record, portfolio, sign-in.
+
+``init_app`` wires them into the app: the blueprints, CSRF protection for every form (the
+token-authenticated JSON API under ``/api/`` is left out), security headers with a
+Content-Security-Policy on every HTML page, HTML error pages, and what every template needs.
+Other page blueprints (curation) reuse ``templates/base.html``, ``auth.login_required`` and
+``add_nav``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from esgscreen import __version__
+from esgscreen.api.ratelimit import RateLimiter
+from esgscreen.web import present
+from esgscreen.web.auth import current_user, may
+
+log = logging.getLogger(__name__)
+
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+# Form posts that may carry a whole portfolio back (the download form).
+LARGE_FORMS = {"portfolio.download"}
+
+
+def add_nav(app: Flask, endpoint: str, label: str, role: str = "screener") -> None:
+    """Add a link to the main navigation, shown to those who may act as ``role``."""
+    app.extensions.setdefault("esgscreen.nav", []).append((endpoint, label, role))
+
+
+def init_app(app: Flask) -> None:
+    from esgscreen.web import auth, curation, lookup, portfolio
+
+    app.config.setdefault("WTF_CSRF_ENABLED", True)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a working day
+    # CSRF is checked in _protect below, for every form outside the JSON API.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    csrf.init_app(app)
+    app.before_request(_protect)
+    app.after_request(_security_headers)
+
+    for blueprint in (auth.bp, lookup.bp, portfolio.bp, curation.bp):
+        app.register_blueprint(blueprint)
+    add_nav(app, "lookup.index", "Lookup")
+    add_nav(app, "portfolio.upload", "Portfolio")
+    add_nav(app, "curation.queue", "Curation", role="curator")
+
+    # Slows down password guessing: sign-in attempts per client address ("" turns it off).
+    login_limit = app.config.setdefault("LOGIN_RATE_LIMIT", "20 per minute;200 per day")
+    app.extensions["esgscreen.login_limiter"] = (
+        RateLimiter(login_limit, app.config.get("RATE_LIMIT_STORAGE") or "memory://")
+        if login_limit and app.config.get("RATE_LIMIT") else None
+    )
+
+    app.context_processor(_template_context)
+    app.jinja_env.globals["words"] = present  # also seen by imported macros
+    app.jinja_env.filters["when"] = _when
+    app.jinja_env.filters["number"] = _number
+
+
+def _protect() -> None:
+    if request.endpoint in LARGE_FORMS:
+        request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
+    if (request.method in current_app.config["WTF_CSRF_METHODS"]
+            and current_app.config["WTF_CSRF_ENABLED"]
+            and not request.path.startswith("/api/")):
+        csrf.protect()
+
+
+def _csp_exempt_paths() -> set[str]:
+    """flask-smorest's documentation pages load their scripts from a CDN: left alone."""
+    config = current_app.config
+    prefix = (config.get("OPENAPI_URL_PREFIX") or "/").rstrip("/")
+    return {
+        prefix + "/" + str(config[key]).lstrip("/")
+        for key in ("OPENAPI_REDOC_PATH", "OPENAPI_SWAGGER_UI_PATH", "OPENAPI_RAPIDOC_PATH")
+        if config.get(key)
+    }
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html" and request.path not in _csp_exempt_paths():
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _template_context() -> dict[str, object]:
+    nav = current_app.extensions.get("esgscreen.nav", [])
+    return {
+        "app_version": __version__,
+        "current_user": current_user,
+        "may": may,
+        "nav_items": nav,
+    }
+
+
+def _when(value: datetime | str | None) -> str:
+    """A moment as ``2025-05-01 14:03 UTC``."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.{digits}f}"
