@@ -2,8 +2,10 @@
 
 Both run under gunicorn with 2 sync workers on loopback, side by side, and are loaded in turn
 (one at a time) in the same run with `wrk -t2 -c16` on a mix of name and identifier queries,
-for several rounds. Prints each round, the median requests per second of each, and the ratio
-of the medians (target: at least 0.70). Run it on an otherwise idle machine.
+for several rounds. The project runs twice: as deployed (its per-version answer cache on, so
+a repeated query skips matching) and with that cache off (every request matched and encoded).
+Prints each round, the medians and the ratios to the bare app (target: at least 0.70). Run it
+on an otherwise idle machine.
 
     python bench/http_screen.py [--seconds 10] [--rounds 3]
 """
@@ -67,21 +69,25 @@ def main() -> int:
         "ESGSCREEN_LOG_LEVEL": "WARNING",
     }
     paths = [f"/api/v1/screen?{q}" for q in QUERIES]
+    uncached = {**env, "ESGSCREEN_ANSWER_CACHE_SIZE": "0"}
     with gunicorn("bench.bare_app:app", ready_path="/hello") as (bare, _), \
-            gunicorn("wsgi:app", env=env, ready_path="/readyz") as (project, _):
-        run_wrk(bare, 2, ["/hello"])  # warm up both
-        run_wrk(project, 2, paths)
-        bare_rounds, project_rounds = [], []
+            gunicorn("wsgi:app", env=env, ready_path="/readyz") as (project, _), \
+            gunicorn("wsgi:app", env=uncached, ready_path="/readyz") as (cold, _):
+        targets = {"bare": (bare, ["/hello"]), "esgscreen": (project, paths),
+                   "esgscreen, no answer cache": (cold, paths)}
+        for url, target_paths in targets.values():
+            run_wrk(url, 2, target_paths)  # warm up
+        rounds: dict[str, list[float]] = {name: [] for name in targets}
         for number in range(1, args.rounds + 1):
-            bare_rounds.append(run_wrk(bare, args.seconds, ["/hello"]))
-            project_rounds.append(run_wrk(project, args.seconds, paths))
-            print(f"round {number}: bare {bare_rounds[-1]:7.0f} req/s, "
-                  f"esgscreen {project_rounds[-1]:7.0f} req/s, "
-                  f"ratio {project_rounds[-1] / bare_rounds[-1]:.2f}")
-    bare_rps, project_rps = statistics.median(bare_rounds), statistics.median(project_rounds)
-    print(f"bare Flask JSON      : {bare_rps:9.0f} req/s (median)")
-    print(f"esgscreen /screen mix: {project_rps:9.0f} req/s (median)")
-    print(f"ratio                : {project_rps / bare_rps:9.2f}  (target >= 0.70)")
+            for name, (url, target_paths) in targets.items():
+                rounds[name].append(run_wrk(url, args.seconds, target_paths))
+            print(f"round {number}: " + ", ".join(
+                f"{name} {values[-1]:.0f} req/s" for name, values in rounds.items()))
+    medians = {name: statistics.median(values) for name, values in rounds.items()}
+    for name, value in medians.items():
+        print(f"{name:28}: {value:7.0f} req/s (median)")
+    for name in ("esgscreen", "esgscreen, no answer cache"):
+        print(f"ratio, {name:21}: {medians[name] / medians['bare']:7.2f}  (target >= 0.70)")
     return 0
 
 

@@ -102,6 +102,8 @@ class Snapshot:
     # Each entity's unchanging part of a match, encoded once: the hot path splices it in.
     entity_json: Mapping[str, str] = field(repr=False, default_factory=dict)
     tail_json: Mapping[str, str] = field(repr=False, default_factory=dict)
+    # Answers already given in this version, by query string (see ``cached_answer``).
+    answers: dict[bytes, str] = field(repr=False, default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, watchlist: Watchlist) -> Snapshot:
@@ -339,3 +341,21 @@ def screen_batch(
         },
         "results": rows,
     }
+
+
+def cached_answer(snapshot: Snapshot, key: bytes, capacity: int, compute: Any) -> str:
+    """The answer for `key` in this version, computed once while it stays in the cache.
+
+    An answer depends only on the version, the query and the policy, all in `key` and the
+    snapshot, so repeated checks (the same securities before every trade) skip matching. The
+    cache holds at most `capacity` answers and empties when full; 0 turns it off.
+    """
+    if capacity <= 0:
+        return compute()
+    answer_text = snapshot.answers.get(key)
+    if answer_text is None:
+        answer_text = compute()
+        if len(snapshot.answers) >= capacity:
+            snapshot.answers.clear()
+        snapshot.answers[key] = answer_text
+    return answer_text

@@ -44,6 +44,8 @@ def from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[s
         "RATE_LIMIT": env.get("ESGSCREEN_RATE_LIMIT", "6000 per minute"),
         # Where the counts live: memory:// is per worker; redis://host:6379 shares them.
         "RATE_LIMIT_STORAGE": env.get("ESGSCREEN_RATE_LIMIT_STORAGE", "memory://"),
+        # Single-screen answers a worker keeps per watchlist version (0: none).
+        "ANSWER_CACHE_SIZE": int(env.get("ESGSCREEN_ANSWER_CACHE_SIZE", "1000")),
         # Most items one POST /api/v1/screen may hold.
         "MAX_BATCH_ITEMS": int(env.get("ESGSCREEN_MAX_BATCH_ITEMS", "10000")),
         # Largest request body accepted, in bytes.

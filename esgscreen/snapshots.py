@@ -7,6 +7,7 @@ worker on one database serves a newly published version within about a second.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import OrderedDict
@@ -17,6 +18,17 @@ from esgscreen.store import repository
 from esgscreen.store.db import Store
 
 PAST_VERSIONS_KEPT = 4
+
+
+def _settle() -> None:
+    """Take the long-lived objects just built out of the garbage collector's regular scans.
+
+    A snapshot is tens of thousands of objects that live for a whole version; scanning them
+    on every full collection costs each request about 10 µs. Frozen objects are still freed
+    by reference counting when the next version replaces them (they hold no cycles).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class AsOfError(ValueError):
@@ -64,6 +76,7 @@ class SnapshotCache:
                     watchlist = repository.load_watchlist(session, latest)
                     if watchlist is not None:
                         self._current = Snapshot.build(watchlist)
+                        _settle()
             self._checked_at = time.monotonic()
             return self._current
 

@@ -45,7 +45,7 @@ def _key_cache() -> KeyCache:
 
 
 def _presented_key() -> str | None:
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
     if not header:
         return None
     scheme, _, secret = header.partition(" ")

@@ -91,9 +91,11 @@ def _csp_exempt_paths() -> set[str]:
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.mimetype != "text/html":
+        return response  # JSON, CSV, files: nothing in them runs or frames
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html" and request.path not in _csp_exempt_paths():
+    if request.path not in _csp_exempt_paths():
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
     return response

@@ -163,3 +163,32 @@ def test_as_of_a_version_and_a_date(bundled_client: FlaskClient) -> None:
     assert bundled_client.get("/api/v1/screen?q=NSO&as_of=2000-01-01").status_code == 422
     assert bundled_client.get("/api/v1/screen?q=NSO&as_of=yesterday").status_code == 422
     assert bundled_client.get("/api/v1/screen?q=NSO&as_of=2999-01-01").status_code == 200
+
+
+def test_answer_cache_gives_the_same_answer_and_can_be_off(bundled_app) -> None:  # noqa: ANN001
+    client = bundled_app.test_client()
+    first = client.get("/api/v1/screen?q=Cellebrite&policy=no-spyware").data
+    assert client.get("/api/v1/screen?q=Cellebrite&policy=no-spyware").data == first
+    bundled_app.config["ANSWER_CACHE_SIZE"] = 0
+    try:
+        assert client.get("/api/v1/screen?q=Cellebrite&policy=no-spyware").data == first
+    finally:
+        bundled_app.config["ANSWER_CACHE_SIZE"] = 1000
+
+
+def test_cached_answer_is_bounded() -> None:
+    from types import SimpleNamespace
+
+    from esgscreen.screening import cached_answer
+
+    snapshot = SimpleNamespace(answers={})
+    calls = []
+
+    def compute(n: int):  # noqa: ANN202
+        return lambda: calls.append(n) or f"answer {n}"
+
+    for n in range(5):
+        assert cached_answer(snapshot, str(n).encode(), 3, compute(n)) == f"answer {n}"
+    assert cached_answer(snapshot, b"4", 3, compute(99)) == "answer 4"
+    assert calls == [0, 1, 2, 3, 4] and len(snapshot.answers) <= 3
+    assert cached_answer(snapshot, b"4", 0, compute(7)) == "answer 7"
