@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from esgscreen.core import changes as ch
 from esgscreen.core.errors import InvalidIdentifier
 from esgscreen.core.identifiers import normalise_identifier
-from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Relation, Watchlist
+from esgscreen.core.model import Entity, Identifier, Watchlist
 from esgscreen.store import audit, proposals, repository
 from esgscreen.store.db import Store
 from esgscreen.store.proposals import ProposalInfo
@@ -30,6 +30,10 @@ from esgscreen.watchlist.schema import (
     RelationSchema,
     entity_from_dict,
     entity_to_dict,
+    evidence_from_dicts,
+    flag_from_dict,
+    identifier_from_dict,
+    relation_from_dict,
 )
 from esgscreen.watchlist.validate import Problem, validate_entities
 
@@ -65,27 +69,6 @@ class Conflict(CurationError):
 
 
 # parsing the change operations -------------------------------------------------
-
-
-def _identifier(data: Mapping[str, Any]) -> Identifier:
-    return Identifier(data["type"], data["value"], data.get("exchange"),
-                      data.get("confidence", "high"), data.get("source"), data.get("note"))
-
-
-def _evidence(items: Sequence[Mapping[str, Any]]) -> tuple[Evidence, ...]:
-    return tuple(Evidence(e["url"], e["publisher"], e.get("date"), e.get("title")) for e in items)
-
-
-def _relation(data: Mapping[str, Any]) -> Relation:
-    share = data.get("share")
-    return Relation(data["type"], data["target"], None if share is None else float(share),
-                    data.get("share_text"), data.get("since"), data.get("until"),
-                    data.get("note"), _evidence(data.get("evidence", ())))
-
-
-def _flag(data: Mapping[str, Any]) -> Flag:
-    return Flag(data["code"], data["severity"], data["status"], data.get("since"),
-                data["summary"], _evidence(data["evidence"]))
 
 
 def _canonical(identifier: Identifier) -> Identifier:
@@ -159,27 +142,28 @@ OPERATIONS: dict[str, tuple[type[Schema], Any]] = {
     "retire_entity": (_EntityRef, lambda d: ch.RetireEntity(d["entity_id"])),
     "add_identifier": (
         _AddIdentifier,
-        lambda d: ch.AddIdentifier(d["entity_id"], _canonical(_identifier(d["identifier"]))),
+        lambda d: ch.AddIdentifier(d["entity_id"],
+                                   _canonical(identifier_from_dict(d["identifier"]))),
     ),
     "remove_identifier": (
         _RemoveIdentifier,
         lambda d: ch.RemoveIdentifier(d["entity_id"], d["type"], d["value"], d["exchange"]),
     ),
     "add_relation": (_AddRelation, lambda d: ch.AddRelation(d["entity_id"],
-                                                            _relation(d["relation"]))),
+                                                            relation_from_dict(d["relation"]))),
     "remove_relation": (
         _RemoveRelation, lambda d: ch.RemoveRelation(d["entity_id"], d["type"], d["target"])
     ),
-    "add_flag": (_AddFlag, lambda d: ch.AddFlag(d["entity_id"], _flag(d["flag"]))),
+    "add_flag": (_AddFlag, lambda d: ch.AddFlag(d["entity_id"], flag_from_dict(d["flag"]))),
     "update_flag": (
         _UpdateFlag,
-        lambda d: ch.UpdateFlag(d["entity_id"], d["code"], d["since"], _flag(d["flag"])),
+        lambda d: ch.UpdateFlag(d["entity_id"], d["code"], d["since"], flag_from_dict(d["flag"])),
     ),
     "close_flag": (_FlagRef, lambda d: ch.CloseFlag(d["entity_id"], d["code"], d["since"])),
     "add_evidence": (
         _AddEvidence,
         lambda d: ch.AddEvidence(d["entity_id"], d["code"], d["since"],
-                                 _evidence([d["evidence"]])[0]),
+                                 evidence_from_dicts([d["evidence"]])[0]),
     ),
 }
 

@@ -351,10 +351,45 @@ class TaxonomyFileSchema(FileSchema):
 # --- dict <-> core values -------------------------------------------------------------------
 
 
-def _evidence(items: Iterable[Mapping[str, Any]]) -> tuple[Evidence, ...]:
+def evidence_from_dicts(items: Iterable[Mapping[str, Any]]) -> tuple[Evidence, ...]:
     return tuple(
         Evidence(url=e["url"], publisher=e["publisher"], date=e.get("date"), title=e.get("title"))
         for e in items
+    )
+
+
+def identifier_from_dict(i: Mapping[str, Any]) -> Identifier:
+    return Identifier(
+        type=i["type"],
+        value=i["value"],
+        exchange=i.get("exchange"),
+        confidence=i.get("confidence", "high"),
+        source=i.get("source"),
+        note=i.get("note"),
+    )
+
+
+def relation_from_dict(r: Mapping[str, Any]) -> Relation:
+    return Relation(
+        type=r["type"],
+        target=r["target"],
+        share=None if r.get("share") is None else float(r["share"]),
+        share_text=r.get("share_text"),
+        since=r.get("since"),
+        until=r.get("until"),
+        note=r.get("note"),
+        evidence=evidence_from_dicts(r.get("evidence", ())),
+    )
+
+
+def flag_from_dict(f: Mapping[str, Any]) -> Flag:
+    return Flag(
+        code=f["code"],
+        severity=f["severity"],
+        status=f["status"],
+        since=f.get("since"),
+        summary=f["summary"],
+        evidence=evidence_from_dicts(f["evidence"]),
     )
 
 
@@ -373,41 +408,9 @@ def entity_from_dict(data: Mapping[str, Any]) -> Entity:
             for a in data.get("aliases", ())
         ),
         products=tuple(data.get("products", ())),
-        identifiers=tuple(
-            Identifier(
-                type=i["type"],
-                value=i["value"],
-                exchange=i.get("exchange"),
-                confidence=i.get("confidence", "high"),
-                source=i.get("source"),
-                note=i.get("note"),
-            )
-            for i in data.get("identifiers", ())
-        ),
-        relations=tuple(
-            Relation(
-                type=r["type"],
-                target=r["target"],
-                share=None if r.get("share") is None else float(r["share"]),
-                share_text=r.get("share_text"),
-                since=r.get("since"),
-                until=r.get("until"),
-                note=r.get("note"),
-                evidence=_evidence(r.get("evidence", ())),
-            )
-            for r in data.get("relations", ())
-        ),
-        flags=tuple(
-            Flag(
-                code=f["code"],
-                severity=f["severity"],
-                status=f["status"],
-                since=f.get("since"),
-                summary=f["summary"],
-                evidence=_evidence(f["evidence"]),
-            )
-            for f in data.get("flags", ())
-        ),
+        identifiers=tuple(identifier_from_dict(i) for i in data.get("identifiers", ())),
+        relations=tuple(relation_from_dict(r) for r in data.get("relations", ())),
+        flags=tuple(flag_from_dict(f) for f in data.get("flags", ())),
     )
 
 
