@@ -42,24 +42,27 @@ def gunicorn(app: str, *, workers: int = 2, env: dict[str, str] | None = None,
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class",
                "sync", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app]
-    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + ready_path, timeout=10).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{app} did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-        yield base, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    # Its log goes to a file, not a pipe: a full pipe would stall the server.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **(env or {})},
+                                   stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(base + ready_path, timeout=10).ok:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"{app} did not start: {log.read().decode()[-2000:]}")
+                time.sleep(0.2)
+            yield base, process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def worker_pids(master: int) -> list[int]:

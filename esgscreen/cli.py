@@ -38,6 +38,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from esgscreen.app import create_app
+    from esgscreen.logs import GUNICORN_LOGCONFIG
 
     loaded = ensure_ready(services().store, _watchlist_dir(None))
     if loaded is not None:
@@ -51,6 +52,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
+            self.cfg.set("logconfig_dict", GUNICORN_LOGCONFIG)
 
         def load(self) -> Flask:
             return create_app(config)
