@@ -43,7 +43,8 @@ def init_services(app: Flask) -> Services:
     )
     services = Services(
         store,
-        SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"]),
+        SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
+                      app.config.get("SETTLE_SNAPSHOTS", True)),
         load_policies(Path(policies_file)),
     )
     app.extensions["esgscreen"] = services

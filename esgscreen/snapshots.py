@@ -25,7 +25,9 @@ def _settle() -> None:
 
     A snapshot is tens of thousands of objects that live for a whole version; scanning them
     on every full collection costs each request about 10 µs. Frozen objects are still freed
-    by reference counting when the next version replaces them (they hold no cycles).
+    by reference counting when the next version replaces them (they hold no cycles), but
+    whatever else was alive then is frozen too: fine for a worker, whose app lives as long as
+    it does; a process that makes many apps (the tests) turns it off (SETTLE_SNAPSHOTS).
     """
     gc.collect()
     gc.freeze()
@@ -53,8 +55,9 @@ def parse_as_of(text: str) -> int | datetime:
 
 
 class SnapshotCache:
-    def __init__(self, store: Store, check_interval: float = 1.0) -> None:
+    def __init__(self, store: Store, check_interval: float = 1.0, settle: bool = True) -> None:
         self._store = store
+        self._settle = settle
         self._interval = check_interval
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
@@ -76,7 +79,8 @@ class SnapshotCache:
                     watchlist = repository.load_watchlist(session, latest)
                     if watchlist is not None:
                         self._current = Snapshot.build(watchlist)
-                        _settle()
+                        if self._settle:
+                            _settle()
             self._checked_at = time.monotonic()
             return self._current
 

@@ -119,6 +119,7 @@ def _create(database_url: str, **config: object) -> Flask:
             "PUBLIC_READ": True,
             "VERSION_CHECK_INTERVAL": 0.0,
             "SECRET_KEY": "test",
+            "SETTLE_SNAPSHOTS": False,  # many apps in one process: see snapshots._settle
             **config,
         }
     )

@@ -78,6 +78,7 @@ def web_config(database_url: str, **config: object) -> dict[str, object]:
         "PUBLIC_READ": True,
         "VERSION_CHECK_INTERVAL": 0.0,
         "SECRET_KEY": "test-web",
+        "SETTLE_SNAPSHOTS": False,
         **config,
     }
 
