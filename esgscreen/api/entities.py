@@ -59,6 +59,8 @@ class EntityRecordSchema(Schema):
     exposure = fields.List(fields.Dict())
     relations = fields.Dict()
     versions = fields.List(fields.Integer())
+    history = fields.List(fields.Dict(), metadata={
+        "description": "Each version that changed the entity: when, by whom, and why"})
     watchlist_version = fields.Integer()
 
 
@@ -97,4 +99,11 @@ class EntityRecord(MethodView):
         with services().store.read() as session:
             versions = [v for v in repository.entity_versions(session, entity_id)
                         if v <= snapshot.version]
-        return entity_record(snapshot, entity, versions)
+            history = [repository.get_version(session, v) for v in versions]
+        record = entity_record(snapshot, entity, versions)
+        record["history"] = [
+            {"version": h.version, "created_at": h.created_at.isoformat(), "author": h.author,
+             "summary": h.summary}
+            for h in history if h is not None
+        ]
+        return record

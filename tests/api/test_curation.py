@@ -54,6 +54,8 @@ def test_propose_review_approve_publish(app: Flask) -> None:
 
     record = client.get("/api/v1/entities/sun-corporation").get_json()
     assert record["watchlist_version"] == 2 and record["versions"][-1] == 2
+    assert record["history"][-1]["author"].endswith("rita")
+    assert record["history"][-1]["summary"].startswith(f"Proposal {proposal['id']}:")
     assert any(f["summary"] == "A new finding." for f in record["flags"])
     events = client.get("/api/v1/audit", headers=admin).get_json()
     actions = [e["action"] for e in events]
