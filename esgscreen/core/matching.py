@@ -236,7 +236,12 @@ class Candidate:
 class MatchOutcome:
     status: str  # "match" | "possible_match" | "no_match"
     candidates: tuple[Candidate, ...]  # best first, at most `limit`
-    query: dict[str, Any]  # JSON-ready echo of the understood query
+    understood: Query
+
+    @property
+    def query(self) -> dict[str, Any]:
+        """JSON-ready echo of the understood query (built when asked: batches never ask)."""
+        return self.understood.to_dict()
 
 
 def status_for(score: float) -> str:
@@ -437,7 +442,7 @@ class Matcher:
         if name is not None and not name.empty:
             found += self._name_candidates(name)
         if not found:
-            return MatchOutcome("no_match", (), query.to_dict())
+            return MatchOutcome("no_match", (), query)
         if len(found) > 1:
             found = _merge(found)
         best = found[0].score
@@ -446,7 +451,7 @@ class Matcher:
             kept = (found[0],) if best >= POSSIBLE_THRESHOLD and limit > 0 else ()
         else:
             kept = tuple(c for c in found[: max(limit, 0)] if c.score >= POSSIBLE_THRESHOLD)
-        return MatchOutcome(status, kept, query.to_dict())
+        return MatchOutcome(status, kept, query)
 
     def _ticker_candidates(self, symbol: str, exchange: str | None) -> list[Candidate]:
         listings = self._tickers.get(symbol, ())
