@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC
 from typing import Any
 
 from flask import Response
@@ -197,10 +196,9 @@ class Withdraw(MethodView):
 
 
 def _event_view(event: Any) -> dict[str, Any]:
-    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
     return {
         "id": event.id,
-        "at": at.isoformat(),
+        "at": event.at.isoformat(),
         "actor": event.actor,
         "action": event.action,
         "subject": event.subject,

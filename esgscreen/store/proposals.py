@@ -32,12 +32,6 @@ class ProposalInfo:
     result_version: int | None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite hands back naive datetimes
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def info(row: Proposal) -> ProposalInfo:
     return ProposalInfo(
         id=row.id,
@@ -48,8 +42,8 @@ def info(row: Proposal) -> ProposalInfo:
         base_hashes=row.base_hashes,
         author=row.author,
         author_identity=row.author_identity,
-        created_at=_aware(row.created_at),  # type: ignore[arg-type]
-        decided_at=_aware(row.decided_at),
+        created_at=row.created_at,
+        decided_at=row.decided_at,
         decided_by=row.decided_by,
         reason=row.reason,
         result_version=row.result_version,

@@ -69,10 +69,7 @@ def list_versions(
 
 
 def _version_info(row: m.WatchlistVersion) -> VersionInfo:
-    created = row.created_at
-    if created.tzinfo is None:  # SQLite hands back naive datetimes
-        created = created.replace(tzinfo=UTC)
-    return VersionInfo(row.id, created, row.summary, row.author, row.changes)
+    return VersionInfo(row.id, row.created_at, row.summary, row.author, row.changes)
 
 
 def _valid_at(model: type[m.EntityRevision] | type[m.FlagCodeRevision], version: int):  # noqa: ANN202
