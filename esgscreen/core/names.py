@@ -4,7 +4,8 @@ A name becomes a `NormalisedName`: its *distinctive* tokens (the part that ident
 company), its *generic* tokens (words like group, technologies, holdings, capital that many
 companies share, mapped to one canonical spelling), and the *legal forms* that were removed
 (Ltd, GmbH, S.p.A., 株式会社 ...). Legal forms are weak evidence and never part of the identity;
-generic words never make a match alone.
+generic words never make a match alone. Generic words and legal forms of eight letters or more
+are also recognised with one typo (Technlogies, Holdinsg, Corporaton), keeping the first letter.
 
 Scripts: Latin diacritics are folded (Société -> societe); Cyrillic and Greek are transliterated
 to Latin, so a name written in either script meets its transliteration; scripts without a
@@ -199,6 +200,35 @@ _PLACES = (
 _GENERIC: dict[str, str] = {s: c for c, spellings in _GENERIC_SPELLINGS.items() for s in spellings}
 _GENERIC.update({p: p for p in _PLACES})
 GENERIC_WORDS = frozenset(_GENERIC.values())
+
+_TYPO_MIN = 8  # spellings this long are also recognised with one typo
+
+
+class _Misspellings:
+    """Finds the long spelling a token is one typo away from (a letter missing, added, changed
+    or two swapped), keeping the first letter: Technolgy, Solutoins, Holdinsg, Corporaton."""
+
+    def __init__(self, spellings: dict[str, str]) -> None:
+        self._exact = {s: v for s, v in spellings.items() if s.isascii() and len(s) >= _TYPO_MIN}
+        self._minus_one: dict[str, str] = {}
+        for spelling, value in self._exact.items():
+            for i in range(1, len(spelling)):
+                self._minus_one.setdefault(spelling[:i] + spelling[i + 1:], value)
+
+    def get(self, token: str) -> str | None:
+        if len(token) < _TYPO_MIN - 1 or not token.isascii():
+            return None
+        found = self._minus_one.get(token)
+        for i in range(1, len(token)):
+            if found is not None:
+                break
+            shorter = token[:i] + token[i + 1:]
+            found = self._minus_one.get(shorter) or self._exact.get(shorter)
+        return found
+
+
+_GENERIC_MISSPELT = _Misspellings(_GENERIC)
+_LEGAL_MISSPELT = _Misspellings({key[0]: key[0] for key in _LEGAL if len(key) == 1})
 _GENERIC_PREFIXABLE = tuple(s for s in _GENERIC if s.isascii() and len(s) >= 7)
 
 _STOPWORDS = frozenset({"the", "and", "of", "de", "la", "le", "les", "des", "du", "y", "und",
@@ -369,8 +399,10 @@ def normalise_name(raw: str) -> NormalisedName:
     text, transliterated = _fold(raw)
     tokens = _tokens(text)
     _strip_noise(tokens)
+    if len(tokens) >= 2 and (tokens[-1],) not in _LEGAL:
+        tokens[-1] = _LEGAL_MISSPELT.get(tokens[-1]) or tokens[-1]  # Corporaton
     legal = _strip_legal(tokens)
-    if tokens and tokens[-1] not in _GENERIC and len(tokens[-1]) >= 6:
+    if len(tokens) >= 2 and tokens[-1] not in _GENERIC and len(tokens[-1]) >= 6:
         # A truncated last word ("TECHNOLO" in a 30-character security name field).
         for spelling in _GENERIC_PREFIXABLE:
             if spelling.startswith(tokens[-1]):
@@ -387,6 +419,8 @@ def normalise_name(raw: str) -> NormalisedName:
                 joined.append(token)
             continue
         canonical = _GENERIC.get(token)
+        if canonical is None:
+            canonical = _GENERIC_MISSPELT.get(token)
         if canonical is None:
             distinctive.append(token)
             joined.append(token)

@@ -116,6 +116,39 @@ def test_generic_words_are_set_aside(raw: str, distinctive: tuple, generic: tupl
     assert set(generic) <= GENERIC_WORDS
 
 
+@pytest.mark.parametrize(
+    ("raw", "distinctive", "generic", "legal"),
+    [
+        ("Dahua Technlogy", ("dahua",), ("technology",), ()),  # a letter left out
+        ("Cobwebs Technoolgies", ("cobwebs",), ("technology",), ()),  # two swapped
+        ("Cytrox Holdinsg Zrt", ("cytrox",), ("holding",), ("zrt",)),
+        ("Paragon Solutiins", ("paragon",), ("solution",), ()),  # one changed
+        ("Geedge Networkss", ("geedge",), ("network",), ()),  # one added
+        ("Zhejang Dahua", ("dahua",), ("zhejiang",), ()),
+        ("Sun Corporaton", ("sun",), (), ("corp",)),
+        ("Ability Incorporatd", ("ability",), (), ("inc",)),
+    ],
+)
+def test_long_generic_words_and_legal_forms_are_recognised_with_one_typo(
+    raw: str, distinctive: tuple, generic: tuple, legal: tuple
+) -> None:
+    name = normalise_name(raw)
+    assert (name.distinctive, name.generic, name.legal_forms) == (distinctive, generic, legal)
+
+
+@pytest.mark.parametrize(
+    ("raw", "distinctive"),
+    [
+        ("Capita plc", ("capita",)),  # short: not read as Capital
+        ("Systemax Inc", ("systemax",)),  # seven-letter generic words need exact spelling
+        ("PartnerRe Ltd", ("partnerre",)),  # two edits from Partners
+        ("Sechnology Ltd", ("sechnology",)),  # the first letter must stay
+    ],
+)
+def test_distinctive_words_near_generic_ones_stay_distinctive(raw: str, distinctive: tuple) -> None:
+    assert normalise_name(raw).distinctive == distinctive
+
+
 @pytest.mark.parametrize("raw", ["Technologies Ltd", "Group", "Holdings Inc.", "グループ"])
 def test_a_single_generic_word_leaves_nothing_distinctive(raw: str) -> None:
     assert normalise_name(raw).empty
