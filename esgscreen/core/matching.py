@@ -65,6 +65,7 @@ from esgscreen.core.names import (
     compatible_legal_families,
     legal_forms_agree,
     normalise_name,
+    unglue,
 )
 
 __all__ = [
@@ -312,8 +313,11 @@ def _confidence_text(identifier: Identifier) -> str:
 
 def _name_variants(text: str) -> list[str]:
     """A watchlist name and the forms a query may use: without a parenthesis, each side of a
-    slash."""
+    slash, a camel-case word ending in a generic word written as one word (IntelliTech as
+    Intellitech: normalisation splits it)."""
     variants = [text]
+    if unglue(text) != text:
+        variants.append(text.lower())
     if "(" in text or "[" in text:
         bare = text
         previous = None

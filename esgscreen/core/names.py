@@ -5,7 +5,8 @@ company), its *generic* tokens (words like group, technologies, holdings, capita
 companies share, mapped to one canonical spelling), and the *legal forms* that were removed
 (Ltd, GmbH, S.p.A., 株式会社 ...). Legal forms are weak evidence and never part of the identity;
 generic words never make a match alone. Generic words and legal forms of eight letters or more
-are also recognised with one typo (Technlogies, Holdinsg, Corporaton), keeping the first letter.
+are also recognised with one typo (Technlogies, Holdinsg, Corporaton), keeping the first two
+letters; a camel-case word ending in one is split (NSOGroup, DahuaTechnology, FinFisherGmbH).
 
 Scripts: Latin diacritics are folded (Société -> societe); Cyrillic and Greek are transliterated
 to Latin, so a name written in either script meets its transliteration; scripts without a
@@ -27,6 +28,7 @@ __all__ = [
     "legal_forms_agree",
     "normalise_name",
     "token_weight",
+    "unglue",
 ]
 
 # --- legal forms -----------------------------------------------------------------------------
@@ -206,17 +208,18 @@ _TYPO_MIN = 8  # spellings this long are also recognised with one typo
 
 class _Misspellings:
     """Finds the long spelling a token is one typo away from (a letter missing, added, changed
-    or two swapped), keeping the first letter: Technolgy, Solutoins, Holdinsg, Corporaton."""
+    or two swapped), keeping the first two letters: Technolgy, Solutoins, Holdinsg, Corporaton."""
 
     def __init__(self, spellings: dict[str, str]) -> None:
         self._exact = {s: v for s, v in spellings.items() if s.isascii() and len(s) >= _TYPO_MIN}
+        self._starts = frozenset(spelling[:2] for spelling in self._exact)
         self._minus_one: dict[str, str] = {}
         for spelling, value in self._exact.items():
             for i in range(1, len(spelling)):
                 self._minus_one.setdefault(spelling[:i] + spelling[i + 1:], value)
 
     def get(self, token: str) -> str | None:
-        if len(token) < _TYPO_MIN - 1 or not token.isascii():
+        if len(token) < _TYPO_MIN - 1 or token[:2] not in self._starts or not token.isascii():
             return None
         found = self._minus_one.get(token)
         for i in range(1, len(token)):
@@ -394,9 +397,43 @@ def _strip_legal(tokens: list[str]) -> list[tuple[str, str]]:
     return found
 
 
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])"
+                             r"|(?<=[a-z])(?=[A-Z]{2,})")
+_CAMEL_HINT = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")  # where a boundary may be
+_LEADING_LETTERS = re.compile(r"[a-z]*")
+
+
+def unglue(raw: str) -> str:
+    """Split words written together in camel case that end in a generic word or a legal form
+    (NSOGroup, DahuaTechnology, FinFisherGmbH); other camel-case names (QuaDream, InTheCyber,
+    PartnerRe) stay whole."""
+    if not _CAMEL_HINT.search(raw):
+        return raw
+    words = []
+    for word in raw.split():
+        parts = _CAMEL_BOUNDARY.split(word)
+        known = [_known_part(part) for part in parts]
+        if len(parts) == 1 or not known[-1]:  # PartnerRe, ServiceNow: the brand is the word
+            words.append(word)
+            continue
+        pieces: list[str] = []
+        for part, is_known in zip(parts, known, strict=True):
+            if pieces and not is_known and not pieces[-1][1]:
+                pieces[-1] = (pieces[-1][0] + part, False)
+            else:
+                pieces.append((part, is_known))
+        words.extend(piece for piece, _ in pieces)
+    return " ".join(words)
+
+
+def _known_part(part: str) -> bool:
+    key = _LEADING_LETTERS.match(part.lower()).group()  # Partners,LP -> partners
+    return key in _GENERIC or (key,) in _LEGAL
+
+
 def normalise_name(raw: str) -> NormalisedName:
     """Normalise a company name for matching (pure; the same input always gives the same value)."""
-    text, transliterated = _fold(raw)
+    text, transliterated = _fold(unglue(raw))
     tokens = _tokens(text)
     _strip_noise(tokens)
     if len(tokens) >= 2 and (tokens[-1],) not in _LEGAL:

@@ -385,3 +385,12 @@ def test_an_invalid_watchlist_identifier_is_skipped_not_fatal() -> None:
                     identifiers=(Identifier("isin", "IL0011794801"),))
     matcher = Matcher([broken])
     assert matcher.match(parse_query({"name": "Brokenco"})).status == "match"
+
+
+@pytest.mark.parametrize("query", ["IntelliTech", "Intellitech", "INTELLITECH", "Intelli Tech",
+                                   "intellitech ltd"])
+def test_a_camel_case_watchlist_name_matches_glued_or_split(query: str) -> None:
+    matcher = Matcher([Entity(id="intellitech", name="IntelliTech Ltd", kind="vendor")])
+    outcome = matcher.match(parse_query({"name": query}))
+    assert outcome.status == "match"
+    assert outcome.candidates[0].entity_id == "intellitech"

@@ -9,6 +9,7 @@ from esgscreen.core.names import (
     LEGAL_FORM_FAMILIES,
     legal_forms_agree,
     normalise_name,
+    unglue,
 )
 
 
@@ -239,3 +240,25 @@ def test_normalisation_is_pure() -> None:
     assert normalise_name("NSO Group Technologies Ltd.") == normalise_name(
         "NSO Group Technologies Ltd."
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "unglued"),
+    [
+        ("NSOGroup", "NSO Group"),
+        ("DahuaTechnology", "Dahua Technology"),
+        ("FinFisherGmbH", "FinFisher GmbH"),
+        ("CellebriteDILtd.", "CellebriteDI Ltd."),
+        ("GammaInternationalUKLtd", "Gamma International UK Ltd"),
+        ("AEIndustrialPartners,LP", "AE Industrial Partners,LP"),
+        # camel-case names that do not end in a generic word or legal form stay whole
+        ("QuaDream", "QuaDream"),
+        ("InTheCyber", "InTheCyber"),
+        ("PartnerRe", "PartnerRe"),
+        ("ServiceNow", "ServiceNow"),
+        ("iFlytek", "iFlytek"),
+        ("NSO GROUP", "NSO GROUP"),
+    ],
+)
+def test_words_glued_to_a_generic_word_or_legal_form_are_split(raw: str, unglued: str) -> None:
+    assert unglue(raw) == unglued
