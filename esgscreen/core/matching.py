@@ -197,6 +197,8 @@ def parse_query(params: Mapping[str, str | None]) -> Query:
         readings = interpret_free_text(q)
         if readings and ticker is None and exchange is not None:
             readings = [_with_exchange(r, exchange) for r in readings]
+            if q.isdigit() and len(q) < 4:  # a short Hong Kong code: 20, 700
+                readings.insert(0, ("ticker", *parse_ticker(q, exchange, field="q")))
         detected = readings[0][0] if readings else "name"
         identifiers.extend(readings)
         fields.extend("q" for _ in readings)

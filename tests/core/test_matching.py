@@ -155,6 +155,13 @@ def test_exchange_applies_to_a_ticker_in_q() -> None:
     )
 
 
+def test_a_short_number_in_q_is_a_ticker_only_with_an_exchange() -> None:
+    read = parse_query({"q": "700", "exchange": "XHKG"}).identifiers
+    assert read[0] == ("ticker", "700", "XHKG")
+    assert parse_query({"q": "20", "exchange": "HKEX"}).identifiers[0] == ("ticker", "20", "XHKG")
+    assert [kind for kind, _, _ in parse_query({"q": "20"}).identifiers] == ["cik"]
+
+
 # --- identifiers ---------------------------------------------------------------------------
 
 
