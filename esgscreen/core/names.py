@@ -215,19 +215,21 @@ class _Misspellings:
         self._starts = frozenset(spelling[:2] for spelling in self._exact)
         self._minus_one: dict[str, str] = {}
         for spelling, value in self._exact.items():
-            for i in range(1, len(spelling)):
+            for i in range(2, len(spelling)):
                 self._minus_one.setdefault(spelling[:i] + spelling[i + 1:], value)
 
     def get(self, token: str) -> str | None:
         if len(token) < _TYPO_MIN - 1 or token[:2] not in self._starts or not token.isascii():
             return None
-        found = self._minus_one.get(token)
-        for i in range(1, len(token)):
-            if found is not None:
-                break
+        if token in self._minus_one:  # a letter left out
+            return self._minus_one[token]
+        for i in range(2, len(token)):
             shorter = token[:i] + token[i + 1:]
+            # a letter changed or two swapped (both lose the same letter), or a letter added
             found = self._minus_one.get(shorter) or self._exact.get(shorter)
-        return found
+            if found is not None:
+                return found
+        return None
 
 
 _GENERIC_MISSPELT = _Misspellings(_GENERIC)
