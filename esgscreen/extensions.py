@@ -8,11 +8,10 @@ from pathlib import Path
 from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-from esgscreen.api.problems import ProblemApi
-from esgscreen.api.ratelimit import RateLimiter
 from esgscreen.core.policy import Policy
-from esgscreen.policies import DEFAULT_POLICY, load_policies
-from esgscreen.snapshots import SnapshotCache
+from esgscreen.service.policies import DEFAULT_POLICY, load_policies
+from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.service.snapshots import SnapshotCache
 from esgscreen.store.db import Store
 
 
@@ -49,13 +48,6 @@ def init_services(app: Flask) -> Services:
     )
     app.extensions["esgscreen"] = services
     return services
-
-
-def init_api(app: Flask) -> ProblemApi:
-    """flask-smorest keeps one OpenAPI document per Api, so each app gets its own."""
-    api = ProblemApi(app)
-    app.extensions["esgscreen.api"] = api
-    return api
 
 
 def init_limiter(app: Flask) -> RateLimiter:

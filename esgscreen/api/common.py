@@ -7,8 +7,8 @@ from flask_smorest import abort
 from esgscreen.api.access import require_read
 from esgscreen.core.policy import Policy
 from esgscreen.extensions import UnknownPolicy, services
-from esgscreen.screening import Snapshot
-from esgscreen.snapshots import AsOfError
+from esgscreen.service.screening import Snapshot
+from esgscreen.service.snapshots import AsOfError
 
 
 def snapshot_as_of(as_of: str | None) -> Snapshot:

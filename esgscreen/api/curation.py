@@ -12,11 +12,11 @@ from flask.views import MethodView
 from flask_smorest import Page, abort
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from esgscreen import curation
 from esgscreen.api.access import require
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.schemas import ProblemSchema
 from esgscreen.extensions import services
+from esgscreen.service import curation
 from esgscreen.store import audit, proposals
 from esgscreen.store.proposals import STATUSES, ProposalInfo
 

@@ -11,9 +11,9 @@ from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.caching import not_modified, tag_answer, version_etag
 from esgscreen.api.common import snapshot_as_of
 from esgscreen.api.schemas import ProblemSchema
-from esgscreen.browse import EntityFilter, entity_item, entity_record, search
 from esgscreen.core.model import ENTITY_KINDS, RATINGS
 from esgscreen.extensions import services
+from esgscreen.service.browse import EntityFilter, entity_item, entity_record, search
 from esgscreen.store import repository
 
 blp = Blueprint("entities", __name__, url_prefix="/api/v1", description="Browse the watchlist")

@@ -20,7 +20,7 @@ from esgscreen.api.schemas import (
     screen_args,
 )
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
-from esgscreen.screening import cached_answer, screen_batch, screen_json
+from esgscreen.service.screening import cached_answer, screen_batch, screen_json
 
 blp = Blueprint("screen", __name__, url_prefix="/api/v1", description="Screen companies")
 

@@ -15,12 +15,12 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from esgscreen.browse import EntityFilter, entity_item, entity_record, search
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.policy import Policy
 from esgscreen.extensions import UnknownPolicy, services
-from esgscreen.screening import Snapshot, screen
-from esgscreen.snapshots import AsOfError
+from esgscreen.service.browse import EntityFilter, entity_item, entity_record, search
+from esgscreen.service.screening import Snapshot, screen
+from esgscreen.service.snapshots import AsOfError
 from esgscreen.store import repository
 from esgscreen.web import errors, present
 from esgscreen.web.auth import current_user, login_required

@@ -179,7 +179,7 @@ def test_answer_cache_gives_the_same_answer_and_can_be_off(bundled_app) -> None:
 def test_cached_answer_is_bounded() -> None:
     from types import SimpleNamespace
 
-    from esgscreen.screening import cached_answer
+    from esgscreen.service.screening import cached_answer
 
     snapshot = SimpleNamespace(answers={})
     calls = []

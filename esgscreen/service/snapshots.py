@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from datetime import UTC, date, datetime
 
-from esgscreen.screening import Snapshot
+from esgscreen.service.screening import Snapshot
 from esgscreen.store import repository
 from esgscreen.store.db import Store
 

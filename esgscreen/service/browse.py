@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from esgscreen.core.model import Entity, Relation
-from esgscreen.screening import Snapshot, evidence_view, identifier_view
+from esgscreen.service.screening import Snapshot, evidence_view, identifier_view
 
 
 def fold(text: str) -> str:
