@@ -9,14 +9,11 @@ from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.core.policy import Policy
-from esgscreen.service.policies import DEFAULT_POLICY, load_policies
+from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_policies
 from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.service.screening import AnswerCache
 from esgscreen.service.snapshots import SnapshotCache
 from esgscreen.store.db import Store
-
-
-class UnknownPolicy(LookupError):
-    pass
 
 
 @dataclass
@@ -24,6 +21,7 @@ class Services:
     store: Store
     snapshots: SnapshotCache
     policies: dict[str, Policy]
+    answers: AnswerCache
 
     def policy(self, policy_id: str | None) -> Policy:
         if not policy_id:
@@ -45,6 +43,7 @@ def init_services(app: Flask) -> Services:
         SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
                       app.config.get("SETTLE_SNAPSHOTS", True)),
         load_policies(Path(policies_file)),
+        AnswerCache(app.config["ANSWER_CACHE_SIZE"]),
     )
     app.extensions["esgscreen"] = services
     return services
