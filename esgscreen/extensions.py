@@ -8,16 +8,12 @@ from pathlib import Path
 from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-from esgscreen.api.problems import ProblemApi
-from esgscreen.api.ratelimit import RateLimiter
 from esgscreen.core.policy import Policy
-from esgscreen.policies import DEFAULT_POLICY, load_policies
-from esgscreen.snapshots import SnapshotCache
+from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_policies
+from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.service.screening import AnswerCache
+from esgscreen.service.snapshots import SnapshotCache
 from esgscreen.store.db import Store
-
-
-class UnknownPolicy(LookupError):
-    pass
 
 
 @dataclass
@@ -25,6 +21,7 @@ class Services:
     store: Store
     snapshots: SnapshotCache
     policies: dict[str, Policy]
+    answers: AnswerCache
 
     def policy(self, policy_id: str | None) -> Policy:
         if not policy_id:
@@ -46,16 +43,10 @@ def init_services(app: Flask) -> Services:
         SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
                       app.config.get("SETTLE_SNAPSHOTS", True)),
         load_policies(Path(policies_file)),
+        AnswerCache(app.config["ANSWER_CACHE_SIZE"]),
     )
     app.extensions["esgscreen"] = services
     return services
-
-
-def init_api(app: Flask) -> ProblemApi:
-    """flask-smorest keeps one OpenAPI document per Api, so each app gets its own."""
-    api = ProblemApi(app)
-    app.extensions["esgscreen.api"] = api
-    return api
 
 
 def init_limiter(app: Flask) -> RateLimiter:

@@ -12,8 +12,8 @@ import time
 from flask import current_app, g, request
 from flask_smorest import abort
 
+from esgscreen.core.roles import role_allows
 from esgscreen.extensions import services
-from esgscreen.roles import role_allows
 from esgscreen.store import keys
 from esgscreen.store.audit import Actor
 

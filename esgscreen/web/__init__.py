@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from esgscreen import __version__
-from esgscreen.api.ratelimit import RateLimiter
+from esgscreen.service.ratelimit import RateLimiter
 from esgscreen.web import present
 from esgscreen.web.auth import current_user, may
 

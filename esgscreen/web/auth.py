@@ -27,8 +27,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from esgscreen.core.roles import ROLES, role_allows
 from esgscreen.extensions import services
-from esgscreen.roles import ROLES, role_allows
 from esgscreen.store import audit, users
 from esgscreen.web import errors
 

@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from esgscreen import curation
 from esgscreen.core.model import (
     ENTITY_KINDS,
     FLAG_STATUSES,
@@ -22,8 +21,9 @@ from esgscreen.core.model import (
     Entity,
     Watchlist,
 )
+from esgscreen.core.roles import role_allows
 from esgscreen.extensions import services
-from esgscreen.roles import role_allows
+from esgscreen.service import curation
 from esgscreen.store import proposals, repository
 from esgscreen.store.audit import Actor
 from esgscreen.web.auth import current_user, login_required

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from esgscreen.screening import screen_batch
+from esgscreen.service.screening import screen_batch
 from esgscreen.web import errors, present
 from esgscreen.web.auth import login_required
 from esgscreen.web.holdings import (

@@ -8,7 +8,7 @@ import time
 import pytest
 from flask import Flask
 
-from esgscreen import curation
+from esgscreen.service import curation
 from esgscreen.store import audit, keys, repository
 from esgscreen.store.audit import Actor
 from tests.conftest import make_app

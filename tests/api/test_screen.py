@@ -177,18 +177,17 @@ def test_answer_cache_gives_the_same_answer_and_can_be_off(bundled_app) -> None:
 
 
 def test_cached_answer_is_bounded() -> None:
-    from types import SimpleNamespace
+    from esgscreen.service.screening import AnswerCache
 
-    from esgscreen.screening import cached_answer
-
-    snapshot = SimpleNamespace(answers={})
+    cache = AnswerCache(3)
     calls = []
 
     def compute(n: int):  # noqa: ANN202
         return lambda: calls.append(n) or f"answer {n}"
 
     for n in range(5):
-        assert cached_answer(snapshot, str(n).encode(), 3, compute(n)) == f"answer {n}"
-    assert cached_answer(snapshot, b"4", 3, compute(99)) == "answer 4"
-    assert calls == [0, 1, 2, 3, 4] and len(snapshot.answers) <= 3
-    assert cached_answer(snapshot, b"4", 0, compute(7)) == "answer 7"
+        assert cache.get(1, str(n).encode(), compute(n)) == f"answer {n}"
+    assert cache.get(1, b"4", compute(99)) == "answer 4"
+    assert calls == [0, 1, 2, 3, 4] and len(cache) <= 3
+    assert cache.get(2, b"4", compute(5)) == "answer 5"  # another version: its own answer
+    assert AnswerCache(0).get(1, b"4", compute(7)) == "answer 7"
