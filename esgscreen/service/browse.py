@@ -9,6 +9,8 @@ from typing import Any
 
 from esgscreen.core.model import Entity, Relation
 from esgscreen.service.screening import Snapshot, evidence_view, identifier_view
+from esgscreen.store import repository
+from esgscreen.store.db import Store
 
 
 def fold(text: str) -> str:
@@ -128,3 +130,10 @@ def entity_record(snapshot: Snapshot, entity: Entity, versions: list[int]) -> di
         "versions": versions,
         "watchlist_version": snapshot.version,
     }
+
+
+def entity_history(store: Store, entity_id: str, upto: int) -> list[repository.VersionInfo]:
+    """Each version up to `upto` that changed the entity, oldest first."""
+    with store.read() as session:
+        numbers = [v for v in repository.entity_versions(session, entity_id) if v <= upto]
+        return [info for info in (repository.get_version(session, v) for v in numbers) if info]
