@@ -20,7 +20,6 @@ def test_l3harris_on_the_nyse_is_a_match(bundled_client: FlaskClient) -> None:
     body = screen(bundled_client, ticker="LHX", exchange="XNYS")
     assert body["status"] == "match"
     assert body["matches"][0]["entity"]["id"] == "l3harris"
-    assert body["rating"] == "orange"
 
 
 @pytest.mark.parametrize(
