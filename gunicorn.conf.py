@@ -1,5 +1,17 @@
 """gunicorn settings read by `gunicorn wsgi:app` when started from this folder."""
 
 from esgscreen.logs import GUNICORN_LOGCONFIG
+from esgscreen.service.metrics import prepare_multiprocess_dir, worker_exited
+from esgscreen.service.screenlog import flush_all
 
 logconfig_dict = GUNICORN_LOGCONFIG
+# Every worker's metrics in files here, added up by /metrics (set before any worker starts).
+prepare_multiprocess_dir()
+
+
+def worker_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    flush_all()  # the worker's buffered screening records
+
+
+def child_exit(server, worker):  # noqa: ANN001, ANN201
+    worker_exited(worker.pid)

@@ -51,11 +51,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from esgscreen.api import curation, entities, health, screen, watchlist
+    from esgscreen.api import compliance, curation, entities, health, screen, watchlist
 
     api = app.extensions["esgscreen.api"]
     app.register_blueprint(health.blp)
-    for module in (screen, entities, watchlist, curation):
+    app.register_blueprint(compliance.metrics_blp)
+    for module in (screen, entities, watchlist, curation, compliance):
         api.register_blueprint(module.blp)
 
     from esgscreen import web

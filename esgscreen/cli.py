@@ -13,7 +13,7 @@ from flask.cli import ScriptInfo, with_appcontext
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
 from esgscreen.core.roles import ROLES
 from esgscreen.extensions import services
-from esgscreen.service import curation
+from esgscreen.service import curation, screenlog
 from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
 from esgscreen.store import audit, keys, repository, users
@@ -40,6 +40,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from esgscreen.app import create_app
     from esgscreen.logs import GUNICORN_LOGCONFIG
+    from esgscreen.service.metrics import prepare_multiprocess_dir, worker_exited
+    from esgscreen.service.screenlog import flush_all
 
     loaded = ensure_ready(services().store, _watchlist_dir(None))
     if loaded is not None:
@@ -47,6 +49,7 @@ def serve(host: str, port: int, workers: int) -> None:
                    f"({loaded.entities} entities).")
     services().store.dispose()
     config = dict(current_app.config)
+    prepare_multiprocess_dir()
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -54,6 +57,8 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
             self.cfg.set("logconfig_dict", GUNICORN_LOGCONFIG)
+            self.cfg.set("worker_exit", lambda _server, _worker: flush_all())
+            self.cfg.set("child_exit", lambda _server, worker: worker_exited(worker.pid))
 
         def load(self) -> Flask:
             return create_app(config)
@@ -297,6 +302,25 @@ def users_disable(username: str) -> None:
     click.echo(f"User {username} is disabled.")
 
 
+# screenings ------------------------------------------------------------------
+
+
+@click.group("screenings")
+def screenings_group() -> None:
+    """The screening log."""
+
+
+@screenings_group.command("purge")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Keep this many days (default: ESGSCREEN_SCREENING_LOG_DAYS, 400).")
+@with_appcontext
+def screenings_purge(days: int | None) -> None:
+    """Drop screening records older than the retention period (audited)."""
+    keep = days or services().settings.screening_log_days
+    dropped = screenlog.purge(services().store, keep, audit.CLI)
+    click.echo(f"Dropped {dropped} screening records older than {keep} days.")
+
+
 # schemas ---------------------------------------------------------------------
 
 
@@ -332,7 +356,8 @@ def commands() -> None:
     """esgscreen: screen companies against the surveillance-vendor watchlist."""
 
 
-for _command in (serve, db, watchlist, proposals_group, keys_group, users_group, schemas_group):
+for _command in (serve, db, watchlist, proposals_group, keys_group, users_group,
+                 screenings_group, schemas_group):
     commands.add_command(_command)
 
 

@@ -9,9 +9,11 @@ from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.core.policy import Policy
+from esgscreen.service.dispositions import DispositionBook
 from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_policies
 from esgscreen.service.ratelimit import RateLimiter
 from esgscreen.service.screening import AnswerCache
+from esgscreen.service.screenlog import ScreeningLog
 from esgscreen.service.snapshots import SnapshotCache
 from esgscreen.settings import Settings
 from esgscreen.store.db import Store
@@ -24,6 +26,8 @@ class Services:
     snapshots: SnapshotCache
     policies: dict[str, Policy]
     answers: AnswerCache
+    dispositions: DispositionBook
+    screenlog: ScreeningLog
 
     def policy(self, policy_id: str | None) -> Policy:
         if not policy_id:
@@ -39,12 +43,17 @@ def init_services(app: Flask) -> Services:
     settings = Settings.from_config(app.config)
     store = Store(settings.database_url)
     policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
+    answers = AnswerCache(settings.answer_cache_size)
     services = Services(
         settings,
         store,
         SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots),
         load_policies(Path(policies_file)),
-        AnswerCache(settings.answer_cache_size),
+        answers,
+        DispositionBook(store, settings.version_check_interval),
+        ScreeningLog(store, enabled=settings.screening_log,
+                     flush_seconds=settings.screening_log_flush_seconds,
+                     flush_size=settings.screening_log_flush_size, answers=answers),
     )
     app.extensions["esgscreen"] = services
     return services

@@ -54,6 +54,17 @@ class Settings:
     max_content_length: int = 16 * 1024 * 1024
     # Take each new snapshot out of the garbage collector's scans (see snapshots._settle).
     settle_snapshots: bool = True
+    # Record every screen in the screening log (buffered per worker, written in batches).
+    screening_log: bool = True
+    # Days the screening log keeps a record ('esgscreen screenings purge' drops older ones).
+    screening_log_days: int = 400
+    # Seconds between a worker's writes of its buffered screening records: a worker killed
+    # outright loses at most this much of the log.
+    screening_log_flush_seconds: float = 2.0
+    # Buffered records that trigger a write before the interval is up.
+    screening_log_flush_size: int = 500
+    # true serves /metrics without an admin key (e.g. to a scraper on a private network).
+    metrics_public: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:

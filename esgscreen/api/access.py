@@ -14,6 +14,7 @@ from flask_smorest import abort
 
 from esgscreen.core.roles import role_allows
 from esgscreen.extensions import services
+from esgscreen.service.metrics import rate_limited
 from esgscreen.store import keys
 from esgscreen.store.audit import Actor
 
@@ -57,6 +58,7 @@ def _presented_key() -> str | None:
 def _within_rate_limit(key: str) -> None:
     wait = current_app.extensions["esgscreen.limiter"].retry_after(key)
     if wait is not None:
+        rate_limited()
         abort(429, message=f"Too many requests; retry in {wait} s.",
               headers={"Retry-After": str(wait)})
 
@@ -68,6 +70,7 @@ def require(role: str) -> Actor:
         if role == "screener" and services().settings.public_read:
             _within_rate_limit(f"addr:{request.remote_addr}")
             g.actor = ANONYMOUS
+            g.role = None
             return ANONYMOUS
         abort(401, message="This needs an API key: send 'Authorization: Bearer <key>'.",
               headers={"WWW-Authenticate": 'Bearer realm="esgscreen"'})
@@ -81,6 +84,7 @@ def require(role: str) -> Actor:
     _within_rate_limit(f"key:{info.id}")
     actor = Actor("key", info.name, info.id, request.remote_addr)
     g.actor = actor
+    g.role = info.role
     return actor
 
 

@@ -7,9 +7,12 @@ import zlib
 from flask import Response, after_this_request, request
 
 
-def version_etag(version: int) -> str:
-    """This URL's tag in this version (the path is part of what a cache keys on)."""
-    return f"v{version}-{zlib.crc32(request.query_string):08x}"
+def version_etag(version: int, generation: int | None = None) -> str:
+    """This URL's tag in this version (the path is part of what a cache keys on), and in this
+    generation of dispositions when the answer carries them."""
+    if generation is None:
+        return f"v{version}-{zlib.crc32(request.query_string):08x}"
+    return f"v{version}.{generation}-{zlib.crc32(request.query_string):08x}"
 
 
 def not_modified(tag: str) -> Response | None:

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.service.curation import CurationError
+from esgscreen.service.dispositions import DispositionError
 from esgscreen.service.policies import UnknownPolicy
 from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
 
@@ -121,6 +122,11 @@ def _curation_refused(error: CurationError) -> Response:
     return problem(error.status, error.message, errors=error.errors or None)
 
 
+def _disposition_refused(error: DispositionError) -> Response:
+    return problem(error.status, error.message,
+                   errors={error.field: [error.message]} if error.field else None)
+
+
 # The service's and the core's own errors, each with the one answer it gets from the API.
 DOMAIN_ERRORS: dict[type[Exception], Any] = {
     InvalidIdentifier: _invalid_identifier,
@@ -129,6 +135,7 @@ DOMAIN_ERRORS: dict[type[Exception], Any] = {
     UnknownPolicy: _unknown_policy,
     NoWatchlistYet: _no_watchlist_yet,
     CurationError: _curation_refused,
+    DispositionError: _disposition_refused,
 }
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 
-from flask import Response, request
+from flask import Response, g, request
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -20,7 +21,7 @@ from esgscreen.api.schemas import (
     screen_args,
 )
 from esgscreen.extensions import services
-from esgscreen.service.screening import screen_batch, screen_json
+from esgscreen.service.screening import screen_batch, screen_parts
 
 blp = Blueprint("screen", __name__, url_prefix="/api/v1", description="Screen companies")
 
@@ -47,17 +48,24 @@ class Screen(MethodView):
         Give free text in `q` (a name, ticker, ISIN, LEI, CIK, CUSIP, FIGI or URL: the service
         recognises which), or any of the typed parameters.
         """
+        started = time.perf_counter()
         args, errors = screen_args(request.args)
         if errors:
             abort(422, errors=errors)
         snapshot = snapshot_as_of(args.get("as_of"))
         policy = policy_named(args.get("policy"))
-        tag = version_etag(snapshot.version)
+        found = services()
+        book = found.dispositions
+        generation = book.generation
+        tag = version_etag(snapshot.version, generation)
         cached = not_modified(tag)
         if cached is not None:
             return cached
-        result = services().answers.get(snapshot.version, request.query_string,
-                                        lambda: screen_json(snapshot, args, policy))
+        result, summary = found.answers.get(
+            snapshot.version, generation, request.query_string,
+            lambda: screen_parts(snapshot, args, policy, book=book))
+        found.screenlog.screen("screen", g.actor, request.remote_addr, snapshot.version,
+                               policy.id, started, summary)
         # Already JSON: skip re-serialising through the schema on this hot path.
         response = Response(result, mimetype="application/json")
         response.set_etag(tag)
@@ -73,12 +81,15 @@ class Screen(MethodView):
         A bad item gets an `error` in its own row and never fails the batch. The summary counts
         results by status and action and adds up the weight held in each rating.
         """
+        started = time.perf_counter()
         limit = services().settings.max_batch_items
         if len(body["items"]) > limit:
             abort(413, message=f"A batch holds at most {limit} items; this one has "
                                f"{len(body['items'])}. Split it into several requests.")
         snapshot = snapshot_as_of(body.get("as_of"))
         policy = policy_named(body.get("policy"))
-        result = screen_batch(snapshot, body["items"], policy)
+        result = screen_batch(snapshot, body["items"], policy, services().dispositions)
+        services().screenlog.batch("batch", g.actor, request.remote_addr, snapshot.version,
+                                   policy.id, started, result)
         return Response(json.dumps(result, ensure_ascii=False, separators=(",", ":")),
                         mimetype="application/json")

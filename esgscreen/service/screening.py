@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
-from esgscreen.core.matching import Matcher, MatchOutcome, Query, parse_query
+from esgscreen.core.matching import Candidate, Matcher, MatchOutcome, Query, parse_query
 from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Watchlist
 from esgscreen.core.policy import Policy, decide
 from esgscreen.core.risk import (
@@ -24,6 +24,7 @@ from esgscreen.core.risk import (
     rate,
     rate_with_exposure,
 )
+from esgscreen.service.dispositions import DispositionBook
 
 
 def evidence_view(item: Evidence) -> dict[str, Any]:
@@ -165,9 +166,34 @@ def _decision(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy
 QUERY_FIELDS = ("q", "name", "isin", "lei", "cik", "cusip", "figi", "ticker", "exchange", "domain")
 
 
-def answer_json(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> str:
+def _candidate_json(snapshot: Snapshot, candidate: Candidate,
+                    marks: Mapping[str, dict[str, Any]] | None) -> str:
+    mark = marks.get(candidate.entity_id) if marks else None
+    extra = f',"disposition":{_json(mark)}' if mark is not None else ""
+    return (f'{{"entity":{snapshot.entity_json[candidate.entity_id]},'
+            f'"score":{_json(round(candidate.score, 4))},'
+            f'"matched_on":{_json(list(candidate.matched_on))},'
+            f'"explanation":{_json(candidate.explanation)},'
+            f"{snapshot.tail_json[candidate.entity_id]}{extra}}}")
+
+
+# What the screening log keeps of an answer: status, rating, action, best entity id, query.
+Summary = tuple[str, "str | None", str, "str | None", "dict[str, Any]"]
+
+
+def answer_parts(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy,
+                 book: DispositionBook | None = None) -> tuple[str, Summary]:
     """The answer in the SPEC's contract as JSON text, spliced from the snapshot's pre-encoded
-    parts (the one encoder of an answer: ``answer`` reads it back)."""
+    parts (the one encoder of an answer: ``answer`` reads it back), with what the screening
+    log keeps of it. ``book``'s dispositions mark candidates and suppress false positives."""
+    review = book.review(snapshot, outcome) if book is not None else None
+    marks: Mapping[str, dict[str, Any]] | None = None
+    suppressed = ""
+    if review is not None:
+        outcome, marks = review.outcome, review.marks
+        if review.suppressed:
+            suppressed = ',"suppressed":[' + ",".join(
+                _candidate_json(snapshot, c, marks) for c in review.suppressed) + "]"
     rating, decision = _decision(snapshot, outcome, policy)
     head = _json({
         "status": outcome.status,
@@ -176,18 +202,22 @@ def answer_json(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> st
         "watchlist_version": snapshot.version,
         "policy": {"id": policy.id, "reasons": list(decision.reasons)},
     })
-    matches = ",".join(
-        f'{{"entity":{snapshot.entity_json[c.entity_id]},"score":{_json(round(c.score, 4))},'
-        f'"matched_on":{_json(list(c.matched_on))},"explanation":{_json(c.explanation)},'
-        f"{snapshot.tail_json[c.entity_id]}}}"
-        for c in outcome.candidates
-    )
-    return f'{head[:-1]},"matches":[{matches}],"query":{_json(outcome.query)}}}'
+    matches = ",".join(_candidate_json(snapshot, c, marks) for c in outcome.candidates)
+    query = outcome.query
+    text = f'{head[:-1]},"matches":[{matches}]{suppressed},"query":{_json(query)}}}'
+    best = outcome.candidates[0].entity_id if outcome.candidates else None
+    return text, (outcome.status, rating, decision.action, best, query)
 
 
-def answer(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> dict[str, Any]:
+def answer_json(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy,
+                book: DispositionBook | None = None) -> str:
+    return answer_parts(snapshot, outcome, policy, book)[0]
+
+
+def answer(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy,
+           book: DispositionBook | None = None) -> dict[str, Any]:
     """The answer as a dict, for pages and callers that read it rather than send it."""
-    result: dict[str, Any] = json.loads(answer_json(snapshot, outcome, policy))
+    result: dict[str, Any] = json.loads(answer_json(snapshot, outcome, policy, book))
     return result
 
 
@@ -198,24 +228,42 @@ def match_query(snapshot: Snapshot, params: Mapping[str, Any], limit: int = 5) -
 
 
 def screen(
-    snapshot: Snapshot, params: Mapping[str, Any], policy: Policy, limit: int = 5
+    snapshot: Snapshot, params: Mapping[str, Any], policy: Policy, limit: int = 5,
+    book: DispositionBook | None = None,
 ) -> dict[str, Any]:
     """Screen one subject; raises the core's InvalidIdentifier / InvalidQuery on bad input."""
-    return answer(snapshot, match_query(snapshot, params, limit), policy)
+    return answer(snapshot, match_query(snapshot, params, limit), policy, book)
 
 
 def screen_json(
-    snapshot: Snapshot, params: Mapping[str, Any], policy: Policy, limit: int = 5
+    snapshot: Snapshot, params: Mapping[str, Any], policy: Policy, limit: int = 5,
+    book: DispositionBook | None = None,
 ) -> str:
     """``screen`` as JSON text, for the HTTP hot path."""
-    return answer_json(snapshot, match_query(snapshot, params, limit), policy)
+    return answer_json(snapshot, match_query(snapshot, params, limit), policy, book)
+
+
+def screen_parts(
+    snapshot: Snapshot, params: Mapping[str, Any], policy: Policy, limit: int = 5,
+    book: DispositionBook | None = None,
+) -> tuple[str, Summary]:
+    """``screen_json`` with what the screening log keeps of the answer."""
+    return answer_parts(snapshot, match_query(snapshot, params, limit), policy, book)
 
 
 # batches ---------------------------------------------------------------------
 
 
 def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Policy,
-               weight: float | None) -> dict[str, Any]:
+               weight: float | None, book: DispositionBook | None) -> dict[str, Any]:
+    review = None
+    if book is not None and outcome.candidates and book.concerns(outcome.candidates[0].entity_id):
+        # A disposition may suppress the best candidate: look at the next ones too.
+        outcome = snapshot.matcher.match(outcome.understood, limit=5)
+        review = book.review(snapshot, outcome)
+        if review is not None:
+            outcome = MatchOutcome(review.outcome.status, review.outcome.candidates[:1],
+                                   outcome.understood)
     top = outcome.candidates[0] if outcome.candidates else None
     rating, decision = _decision(snapshot, outcome, policy)
     row: dict[str, Any] = {
@@ -238,6 +286,14 @@ def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Poli
                 for f in snapshot.flags[entity.id]
             ],
         }
+        if review is not None and entity.id in review.marks:
+            row["match"]["disposition"] = review.marks[entity.id]
+    if review is not None and review.suppressed:
+        row["suppressed"] = [
+            {"entity": {"id": c.entity_id, "name": snapshot.watchlist.entities[c.entity_id].name},
+             "score": round(c.score, 4), "disposition": review.marks[c.entity_id]}
+            for c in review.suppressed
+        ]
     row["reasons"] = list(decision.reasons)
     return row
 
@@ -270,7 +326,7 @@ def _item_params(item: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def screen_batch(
-    snapshot: Snapshot, items: list[Any], policy: Policy
+    snapshot: Snapshot, items: list[Any], policy: Policy, book: DispositionBook | None = None
 ) -> dict[str, Any]:
     """Screen a portfolio. A bad item gets an ``error`` in its own row; the rest go on."""
     rows: list[dict[str, Any]] = []
@@ -297,7 +353,7 @@ def screen_batch(
                          "error": {"field": field_name, "message": error.message}})
             by_status["error"] += 1
             continue
-        row = _batch_row(snapshot, ref, outcome, policy, weight)
+        row = _batch_row(snapshot, ref, outcome, policy, weight, book)
         rows.append(row)
         by_status[row["status"]] += 1
         by_action[row["action"]] += 1
@@ -318,29 +374,38 @@ def screen_batch(
 
 
 class AnswerCache:
-    """Single-screen answers a worker already gave, by watchlist version and query string.
+    """Single-screen answers a worker already gave, by watchlist version, dispositions
+    generation and query string, each with its log summary.
 
-    An answer depends only on the version, the query and the policy (the policy is in the
-    query string), so repeated checks (the same securities before every trade) skip matching.
-    It holds at most ``capacity`` answers and empties when full; 0 turns it off. Lookups and
-    stores are single dict operations, safe under threads.
+    An answer depends only on the version, the dispositions, the query and the policy (the
+    policy is in the query string), so repeated checks (the same securities before every
+    trade) skip matching. It holds at most ``capacity`` answers and empties when full; 0 turns
+    it off. Lookups and stores are single dict operations, safe under threads; ``hits`` and
+    ``misses`` are counted for the metrics (a lost increment under threads does not matter).
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._answers: dict[tuple[int, bytes], str] = {}
+        self.hits = 0
+        self.misses = 0
+        self._answers: dict[tuple[int, int, bytes], tuple[str, Summary]] = {}
 
     def __len__(self) -> int:
         return len(self._answers)
 
-    def get(self, version: int, query: bytes, compute: Callable[[], str]) -> str:
+    def get(self, version: int, generation: int, query: bytes,
+            compute: Callable[[], tuple[str, Summary]]) -> tuple[str, Summary]:
         if self.capacity <= 0:
+            self.misses += 1
             return compute()
-        key = (version, query)
-        answer_text = self._answers.get(key)
-        if answer_text is None:
-            answer_text = compute()
+        key = (version, generation, query)
+        found = self._answers.get(key)
+        if found is None:
+            self.misses += 1
+            found = compute()
             if len(self._answers) >= self.capacity:
                 self._answers.clear()
-            self._answers[key] = answer_text
-        return answer_text
+            self._answers[key] = found
+        else:
+            self.hits += 1
+        return found

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from datetime import UTC, date, datetime
 
+from esgscreen.service import metrics
 from esgscreen.service.screening import Snapshot
 from esgscreen.store import repository
 from esgscreen.store.db import Store
@@ -80,11 +81,13 @@ class SnapshotCache:
                 if latest is not None and (
                     self._current is None or self._current.version != latest
                 ):
+                    started = time.perf_counter()
                     watchlist = repository.load_watchlist(session, latest)
                     if watchlist is not None:
                         self._current = Snapshot.build(watchlist)
                         if self._settle:
                             _settle()
+                        metrics.snapshot_built(latest, time.perf_counter() - started)
             self._checked_at = time.monotonic()
             return self._current
 

@@ -71,10 +71,13 @@ class Store:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One unit of work: commits when the block ends, rolls back if it raises."""
+    def write(self, serialise: bool = True) -> Iterator[Session]:
+        """One unit of work: commits when the block ends, rolls back if it raises.
+
+        ``serialise=False`` leaves out the PostgreSQL lock that serialises watchlist writers,
+        for writes that only append to tables of their own (the screening log)."""
         with self._writer() as session, session.begin():
-            if self.backend == "postgresql":
+            if serialise and self.backend == "postgresql":
                 session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
             yield session
 

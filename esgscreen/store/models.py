@@ -278,3 +278,83 @@ class Proposal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     result_version: Mapped[int | None] = mapped_column(ForeignKey("watchlist_versions.id"))
+
+
+class Screening(Base):
+    """One screen as it was answered: who asked, what, against which version, and the outcome.
+
+    Written in batches from each worker's buffer (see service/screenlog.py); a batch screen
+    is one row with its counts, and its items that matched anything in ``screening_items``.
+    """
+
+    __tablename__ = "screenings"
+    __table_args__ = (
+        Index("ix_screenings_at", "at"),
+        Index("ix_screenings_entity", "entity_id"),
+        Index("ix_screenings_caller", "caller_identity", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    endpoint: Mapped[str] = mapped_column(String(20))  # screen, batch, lookup, record, portfolio
+    caller: Mapped[str] = mapped_column(String(200))  # "key:3 nightly-batch", "user:alice"
+    caller_identity: Mapped[str] = mapped_column(String(200))  # "key:3", "user:7", "anonymous"
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    query: Mapped[dict | None] = mapped_column(JSON)  # the query as understood
+    status: Mapped[str] = mapped_column(String(20))  # a batch: its worst item status
+    rating: Mapped[str | None] = mapped_column(String(10))
+    action: Mapped[str | None] = mapped_column(String(10))
+    entity_id: Mapped[str | None] = mapped_column(String(120))
+    watchlist_version: Mapped[int] = mapped_column(Integer)
+    policy: Mapped[str] = mapped_column(String(60))
+    items: Mapped[int | None] = mapped_column(Integer)
+    counts: Mapped[dict | None] = mapped_column(JSON)
+
+    rows: Mapped[list[ScreeningItem]] = relationship(
+        order_by="ScreeningItem.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ScreeningItem(Base):
+    """A batch item that was not ``no_match``."""
+
+    __tablename__ = "screening_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screening_id: Mapped[int] = mapped_column(
+        ForeignKey("screenings.id", ondelete="CASCADE"), index=True
+    )
+    ref: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    rating: Mapped[str | None] = mapped_column(String(10))
+    action: Mapped[str | None] = mapped_column(String(10))
+    entity_id: Mapped[str | None] = mapped_column(String(120), index=True)
+
+
+class Disposition(Base):
+    """An analyst's decision on one candidate for one query: false positive or confirmed.
+
+    ``query_key`` is the query as the matcher understands it (see service/dispositions.py);
+    ``fingerprint`` the entity's names, identifiers and flags when it was decided, so a
+    material change since lets it lapse.
+    """
+
+    __tablename__ = "dispositions"
+    __table_args__ = (Index("ix_dispositions_query", "query_key", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(120), index=True)
+    decision: Mapped[str] = mapped_column(String(20))  # false_positive, confirmed
+    note: Mapped[str] = mapped_column(Text)
+    query_key: Mapped[str | None] = mapped_column(String(1000))
+    query: Mapped[dict | None] = mapped_column(JSON)
+    # A client ref within a watch (monitoring); unused until watches exist.
+    ref: Mapped[str | None] = mapped_column(String(200))
+    fingerprint: Mapped[dict] = mapped_column(JSON)
+    watchlist_version: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_identity: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)

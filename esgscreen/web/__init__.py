@@ -40,7 +40,7 @@ def add_nav(app: Flask, endpoint: str, label: str, role: str = "screener") -> No
 
 
 def init_app(app: Flask) -> None:
-    from esgscreen.web import auth, curation, lookup, portfolio
+    from esgscreen.web import auth, compliance, curation, lookup, portfolio
 
     app.config.setdefault("WTF_CSRF_ENABLED", True)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a working day
@@ -52,11 +52,12 @@ def init_app(app: Flask) -> None:
     app.before_request(_protect)
     app.after_request(_security_headers)
 
-    for blueprint in (auth.bp, lookup.bp, portfolio.bp, curation.bp):
+    for blueprint in (auth.bp, lookup.bp, portfolio.bp, curation.bp, compliance.bp):
         app.register_blueprint(blueprint)
     add_nav(app, "lookup.index", "Lookup")
     add_nav(app, "portfolio.upload", "Portfolio")
     add_nav(app, "curation.queue", "Curation", role="curator")
+    add_nav(app, "records.screenings", "Screenings")
 
     # Slows down password guessing: sign-in attempts per client address.
     settings = services_of(app).settings

@@ -54,6 +54,14 @@ def current_user() -> users.UserInfo | None:
     return user
 
 
+def web_actor() -> audit.Actor:
+    """Who acts on a page: the signed-in user, or anonymous (public reading) at an address."""
+    user = current_user()
+    if user is None:
+        return audit.Actor("anonymous", "public", None, request.remote_addr)
+    return audit.Actor("user", user.username, user.id, request.remote_addr)
+
+
 def may(role: str) -> bool:
     """Whether this request may see pages that need ``role``."""
     user = current_user()

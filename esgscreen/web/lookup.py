@@ -7,6 +7,8 @@ the page, never an error page.
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,10 +28,10 @@ from esgscreen.service.browse import (
     search,
 )
 from esgscreen.service.policies import UnknownPolicy
-from esgscreen.service.screening import Snapshot, screen
+from esgscreen.service.screening import Snapshot, screen_parts
 from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
 from esgscreen.web import errors, present
-from esgscreen.web.auth import current_user, login_required
+from esgscreen.web.auth import current_user, login_required, web_actor
 from esgscreen.web.diagram import ownership_svg
 
 bp = Blueprint("lookup", __name__)
@@ -66,18 +68,31 @@ def _args() -> tuple[str, str | None, str | None]:
     return q, policy_id, as_of
 
 
-def _screen(q: str, policy_id: str | None, as_of: str | None) -> tuple[Context, dict[str, Any]]:
+def _screen(q: str, policy_id: str | None, as_of: str | None,
+            endpoint: str = "lookup") -> tuple[Context, dict[str, Any], int | None]:
+    """Screen ``q`` and log it: buffered for a lookup; written at once for a record, whose
+    id it returns (a printed record cites it)."""
+    started = time.perf_counter()
     if len(q) > MAX_QUERY:
         raise PageError(f"The query is longer than {MAX_QUERY} characters; shorten it.")
     context = resolve(as_of, policy_id)
     try:
-        result = screen(context.snapshot, {"q": q}, context.policy)
+        text, summary = screen_parts(context.snapshot, {"q": q}, context.policy,
+                                     book=services().dispositions)
     except InvalidIdentifier as error:
         kind = "identifier" if error.field == "q" else error.field.upper()
         raise PageError(f"{error.value!r} is not a valid {kind}: {error.message}.") from None
     except InvalidQuery as error:
         raise PageError(error.message) from None
-    return context, result
+    screening_log = services().screenlog
+    args = (endpoint, web_actor(), request.remote_addr, context.snapshot.version,
+            context.policy.id, started, summary)
+    record_id = None
+    if endpoint == "record":
+        record_id = screening_log.record_now(*args)
+    else:
+        screening_log.screen(*args)
+    return context, json.loads(text), record_id
 
 
 def _policies() -> list[Policy]:
@@ -98,7 +113,7 @@ def index() -> ResponseReturnValue:
     }
     if q:
         try:
-            context, result = _screen(q, policy_id, as_of)
+            context, result, _ = _screen(q, policy_id, as_of)
         except PageError as error:
             page["error"] = str(error)
         else:
@@ -175,7 +190,7 @@ def record() -> ResponseReturnValue:
                                message="A screening record needs a query: search for a company "
                                        "first, then open its record."), 422
     try:
-        context, result = _screen(q, policy_id, as_of)
+        context, result, record_id = _screen(q, policy_id, as_of, endpoint="record")
     except PageError as error:
         return render_template("errors/error.html", code=422, title="Cannot make this record",
                                message=str(error)), 422
@@ -194,6 +209,7 @@ def record() -> ResponseReturnValue:
         checked_by=user.username if user else None,
         reproduce=reproduce,
         lookup=lookup,
+        record_id=record_id,
         created_at=context.snapshot.watchlist.created_at,
     )
 

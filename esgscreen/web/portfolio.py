@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 import zlib
 from typing import Any
 
@@ -18,9 +19,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from esgscreen.extensions import services
-from esgscreen.service.screening import screen_batch
+from esgscreen.service.screening import QUERY_FIELDS, screen_batch
 from esgscreen.web import errors, present
-from esgscreen.web.auth import login_required
+from esgscreen.web.auth import login_required, web_actor
 from esgscreen.web.holdings import (
     COLUMNS,
     Holdings,
@@ -68,11 +69,16 @@ def _upload_page(error: str | None = None, status: int = 200) -> ResponseReturnV
     ), status
 
 
-def _screen(text: str, policy_id: str | None,
-            as_of: str | None) -> tuple[Holdings, Context, dict[str, Any]]:
+def _screen(text: str, policy_id: str | None, as_of: str | None,
+            log: bool = False) -> tuple[Holdings, Context, dict[str, Any]]:
+    started = time.perf_counter()
     holdings = parse_holdings(text, max_rows=services().settings.max_batch_items)
     context = resolve(as_of, policy_id)
-    result = screen_batch(context.snapshot, holdings.items, context.policy)
+    result = screen_batch(context.snapshot, holdings.items, context.policy,
+                          services().dispositions)
+    if log:
+        services().screenlog.batch("portfolio", web_actor(), request.remote_addr,
+                                   context.snapshot.version, context.policy.id, started, result)
     return holdings, context, result
 
 
@@ -92,11 +98,12 @@ def results() -> ResponseReturnValue:
     policy_id = request.form.get("policy", "").strip() or None
     try:
         text = decode(data)
-        holdings, context, result = _screen(text, policy_id, None)
+        holdings, context, result = _screen(text, policy_id, None, log=True)
     except (HoldingsError, PageError) as error:
         return _upload_page(f"{file.filename}: {error}", 422)
     rows = [
-        {"item": item, "row": row, "subject": subject(item)}
+        {"item": item, "row": row, "subject": subject(item),
+         "query": {k: item.get(k) for k in QUERY_FIELDS if isinstance(item.get(k), str)}}
         for item, row in zip(holdings.items, result["results"], strict=True)
     ]
     return render_template(

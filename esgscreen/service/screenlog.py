@@ -1,0 +1,287 @@
+"""The screening log: every screen recorded, without slowing the screen.
+
+A request appends one small tuple to its worker's buffer (a deque: thread-safe, no lock). A
+background thread wakes every ``flush_seconds`` (sooner when ``flush_size`` records wait),
+turns the buffered tuples into rows, writes them in one transaction, and counts them into
+the metrics. The buffer is flushed at exit (``atexit`` and gunicorn's ``worker_exit``), so a
+worker stopped normally loses nothing; a worker killed outright loses at most what was
+buffered since the last write, about ``flush_seconds`` of screens. Curation records and
+dispositions are never buffered: they are written in the request's own transaction.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+
+from esgscreen.service import metrics
+from esgscreen.service.dispositions import identity
+from esgscreen.service.screening import Summary
+from esgscreen.store.audit import Actor
+from esgscreen.store.db import Store
+from esgscreen.store.models import Screening, ScreeningItem
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS = Actor("anonymous", "public")
+STATUS_ORDER = ("error", "no_match", "possible_match", "match")  # a batch's status: its worst
+# The endpoints a record may come from.
+ENDPOINTS = ("screen", "batch", "lookup", "record", "portfolio", "match")
+
+# (endpoint, unix time, actor, remote address, version, policy id, seconds taken, what) where
+# ``what`` is a single answer's Summary or a batch's result.
+Entry = tuple[str, float, Actor, "str | None", int, str, float, Any]
+
+
+def _single_row(entry: Entry) -> Screening:
+    endpoint, at, actor, addr, version, policy, _, summary = entry
+    status, rating, action, entity_id, query = summary
+    return Screening(
+        at=datetime.fromtimestamp(at, UTC), endpoint=endpoint, caller=str(actor),
+        caller_identity=identity(actor), remote_addr=addr, query=query, status=status,
+        rating=rating, action=action, entity_id=entity_id, watchlist_version=version,
+        policy=policy,
+    )
+
+
+def _batch_row(entry: Entry) -> Screening:
+    endpoint, at, actor, addr, version, policy, _, result = entry
+    summary = result["summary"]
+    by_status = summary["by_status"]
+    worst = max((s for s, n in by_status.items() if n), key=STATUS_ORDER.index,
+                default="no_match")
+    row = Screening(
+        at=datetime.fromtimestamp(at, UTC), endpoint=endpoint, caller=str(actor),
+        caller_identity=identity(actor), remote_addr=addr, query=None, status=worst,
+        watchlist_version=version, policy=policy, items=summary["items"],
+        counts={"by_status": by_status, "by_action": summary["by_action"]},
+    )
+    row.rows = [
+        ScreeningItem(ref=str(item["ref"])[:200], status=item["status"],
+                      rating=item.get("rating"), action=item.get("action"),
+                      entity_id=(item.get("match") or {}).get("entity", {}).get("id"))
+        for item in result["results"] if item["status"] != "no_match"
+    ]
+    return row
+
+
+def build_row(entry: Entry) -> Screening:
+    return _single_row(entry) if isinstance(entry[7], tuple) else _batch_row(entry)
+
+
+class ScreeningLog:
+    def __init__(self, store: Store, *, enabled: bool = True, flush_seconds: float = 2.0,
+                 flush_size: int = 500, answers: Any = None) -> None:
+        self.store = store
+        self.enabled = enabled
+        self.flush_seconds = flush_seconds
+        self.flush_size = flush_size
+        self._answers = answers  # the AnswerCache whose hits and misses are counted
+        self._counted = (0, 0)
+        self._buffer: deque[Entry] = deque()
+        self._wake = threading.Event()
+        self._flushing = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        _LOGS.add(self)
+
+    # the request side ---------------------------------------------------------------------
+
+    def screen(self, endpoint: str, actor: Actor, addr: str | None, version: int,
+               policy: str, started: float, summary: Summary) -> None:
+        """Buffer one single screen (``started``: its ``time.perf_counter()``)."""
+        self._buffer.append((endpoint, time.time(), actor, addr, version, policy,
+                             time.perf_counter() - started, summary))
+        if self._thread is None or len(self._buffer) >= self.flush_size:
+            self._kick()
+
+    def batch(self, endpoint: str, actor: Actor, addr: str | None, version: int,
+              policy: str, started: float, result: Mapping[str, Any]) -> None:
+        """Buffer one batch screen: its counts, and its items that matched anything."""
+        self._buffer.append((endpoint, time.time(), actor, addr, version, policy,
+                             time.perf_counter() - started, result))
+        if self._thread is None or len(self._buffer) >= self.flush_size:
+            self._kick()
+
+    def record_now(self, endpoint: str, actor: Actor, addr: str | None, version: int,
+                   policy: str, started: float, summary: Summary) -> int | None:
+        """Write one single screen at once and return its id (a printed record cites it);
+        None when the log is off."""
+        entry: Entry = (endpoint, time.time(), actor, addr, version, policy,
+                        time.perf_counter() - started, summary)
+        self._count([entry])
+        if not self.enabled:
+            return None
+        with self.store.write(serialise=False) as session:
+            row = _single_row(entry)
+            session.add(row)
+            session.flush()
+            metrics.metrics().log_written.inc()
+            return row.id
+
+    def _kick(self) -> None:
+        if self._thread is None and not self._closed:
+            self._thread = threading.Thread(target=self._run, name="screening-log", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    # the background side ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> int:
+        """Write what is buffered now; returns the records written."""
+        with self._flushing:
+            entries: list[Entry] = []
+            while self._buffer and len(entries) < 10_000:
+                entries.append(self._buffer.popleft())
+            self._count(entries)
+            if not entries or not self.enabled:
+                return 0
+            try:
+                with self.store.write(serialise=False) as session:
+                    session.add_all([build_row(e) for e in entries])
+            except Exception:
+                log.exception("screening log write failed",
+                              extra={"records_dropped": len(entries)})
+                metrics.metrics().log_failures.inc(len(entries))
+                return 0
+            metrics.metrics().log_written.inc(len(entries))
+            if self._buffer:
+                self._wake.set()
+            return len(entries)
+
+    def _count(self, entries: Iterable[Entry]) -> None:
+        m = metrics.metrics()
+        for entry in entries:
+            endpoint, what = entry[0], entry[7]
+            m.latency.labels(endpoint).observe(entry[6])
+            if isinstance(what, tuple):
+                m.screens.labels(endpoint, what[0]).inc()
+            else:
+                for status, count in what["summary"]["by_status"].items():
+                    if count:
+                        m.screens.labels(endpoint, status).inc(count)
+                m.batch_items.labels(endpoint).observe(what["summary"]["items"])
+        if self._answers is not None:
+            hits, misses = self._answers.hits, self._answers.misses
+            if hits > self._counted[0]:
+                m.cache_hits.inc(hits - self._counted[0])
+            if misses > self._counted[1]:
+                m.cache_misses.inc(misses - self._counted[1])
+            self._counted = (hits, misses)
+
+    def close(self) -> None:
+        """Write what is left and stop the thread (at exit)."""
+        self._closed = True
+        self._wake.set()
+        while self._buffer:
+            if not self.flush() and self.enabled:
+                break  # the write failed (and was logged): give up at exit
+
+    def _forked(self) -> None:
+        # The thread does not survive a fork; the child starts its own on its first record.
+        self._thread = None
+        self._wake = threading.Event()
+        self._flushing = threading.Lock()
+
+
+_LOGS: weakref.WeakSet[ScreeningLog] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for screening_log in list(_LOGS):
+        screening_log._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def flush_all() -> None:
+    """Write every screening log's buffer: at exit, and in gunicorn's worker_exit hook."""
+    _flush_all()
+
+
+@atexit.register
+def _flush_all() -> None:
+    for screening_log in list(_LOGS):
+        try:
+            screening_log.close()
+        except Exception:  # noqa: BLE001 - at exit: record the failure, close the others
+            log.exception("screening log not flushed at exit")
+
+
+# reading and retention ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    status: str | None = None
+    entity_id: str | None = None
+    caller: str | None = None  # a caller identity (key:3, user:7) or part of a caller's name
+    caller_identity: str | None = None  # set to restrict a key to its own records
+
+
+def list_screenings(store: Store, where: ScreeningFilter, limit: int = 1000,
+                    offset: int = 0) -> list[Screening]:
+    from sqlalchemy.orm import selectinload
+
+    query = select(Screening).options(selectinload(Screening.rows)).order_by(
+        Screening.id.desc())
+    if where.since is not None:
+        query = query.where(Screening.at >= where.since)
+    if where.until is not None:
+        query = query.where(Screening.at < where.until)
+    if where.status:
+        query = query.where(Screening.status == where.status)
+    if where.entity_id:
+        in_batch = select(ScreeningItem.screening_id).where(
+            ScreeningItem.entity_id == where.entity_id)
+        query = query.where(or_(Screening.entity_id == where.entity_id,
+                                Screening.id.in_(in_batch)))
+    if where.caller:
+        query = query.where(or_(Screening.caller_identity == where.caller,
+                                Screening.caller.contains(where.caller)))
+    if where.caller_identity:
+        query = query.where(Screening.caller_identity == where.caller_identity)
+    with store.read() as session:
+        return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def get_screening(store: Store, screening_id: int) -> Screening | None:
+    from sqlalchemy.orm import selectinload
+
+    with store.read() as session:
+        return session.scalars(select(Screening).options(selectinload(Screening.rows))
+                               .where(Screening.id == screening_id)).first()
+
+
+def purge(store: Store, days: int, actor: Actor) -> int:
+    """Drop records older than ``days`` days; audited. Returns the records dropped."""
+    from esgscreen.store import audit
+
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    with store.write(serialise=False) as session:
+        old = select(Screening.id).where(Screening.at < cutoff)
+        session.execute(delete(ScreeningItem).where(ScreeningItem.screening_id.in_(old)))
+        dropped = session.execute(delete(Screening).where(Screening.at < cutoff)).rowcount
+        audit.record(session, actor, "screenings.purge", None,
+                     {"days": days, "before": cutoff.isoformat(), "dropped": dropped})
+    return int(dropped or 0)
