@@ -172,7 +172,7 @@ def _reader_filter(args: dict) -> ScreeningFilter:
 
 @blp.route("/screenings")
 class Screenings(MethodView):
-    @blp.arguments(ScreeningArgs(), location="query")
+    @blp.arguments(ScreeningArgs(), location="query", unknown=RAISE)
     @blp.response(200, ScreeningSchema(many=True))
     @blp.alt_response(422, schema=ProblemSchema, description="A bad date or an unknown filter")
     @blp.paginate(Page, page_size=100, max_page_size=1000)
@@ -189,7 +189,7 @@ class Screenings(MethodView):
 
 @blp.route("/screenings.csv")
 class ScreeningsExport(MethodView):
-    @blp.arguments(ScreeningArgs(), location="query")
+    @blp.arguments(ScreeningArgs(), location="query", unknown=RAISE)
     @blp.response(200, {"type": "string"}, content_type="text/csv")
     @blp.alt_response(422, schema=ProblemSchema, description="A bad date or an unknown filter")
     def get(self, args: dict) -> Response:
@@ -235,7 +235,7 @@ def _disposition_changed() -> None:
 
 @blp.route("/dispositions")
 class Dispositions(MethodView):
-    @blp.arguments(DispositionListArgs(), location="query")
+    @blp.arguments(DispositionListArgs(), location="query", unknown=RAISE)
     @blp.response(200, DispositionSchema(many=True))
     @blp.paginate(Page, page_size=100, max_page_size=1000)
     def get(self, args: dict) -> list[dict]:

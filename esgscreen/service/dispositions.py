@@ -90,7 +90,9 @@ def fingerprint(snapshot: Snapshot, entity_id: str) -> dict[str, list[str]]:
     return {
         "names": sorted({entity.name, *entity.alias_names}),
         "identifiers": sorted({f"{i.type}:{i.value}" for i in entity.identifiers}),
-        "flags": sorted({f["code"] for f in snapshot.flags[entity_id]}),
+        # A flag is new when its code or its start is: rewording a summary is not material.
+        "flags": sorted({f"{f['code']} since {f['since'] or '?'}"
+                         for f in snapshot.flags[entity_id]}),
     }
 
 
