@@ -102,7 +102,9 @@ def _dispose_apps() -> Iterator[None]:
     """Close the connection pools of every app a test made."""
     yield
     while _CREATED_APPS:
-        _CREATED_APPS.pop().extensions["esgscreen"].store.dispose()
+        services = _CREATED_APPS.pop().extensions["esgscreen"]
+        services.screenlog.close()  # its thread may be writing: done before the pool goes
+        services.store.dispose()
 
 
 def make_app(database_url: str, **config: object) -> Flask:
@@ -147,6 +149,7 @@ def bundled_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     store.dispose()
     app = _create(url)
     yield app
+    app.extensions["esgscreen"].screenlog.close()
     app.extensions["esgscreen"].store.dispose()
 
 

@@ -281,11 +281,10 @@ class DispositionRecord(MethodView):
     def get(self, disposition_id: int) -> dict:
         """One disposition."""
         require("screener")
-        for found in dispositions.list_dispositions(services().store):
-            if found.id == disposition_id:
-                return disposition_view(found)
-        abort(404, message=f"There is no disposition {disposition_id}.")
-        raise AssertionError  # abort raises
+        found = dispositions.get_disposition(services().store, disposition_id)
+        if found is None:
+            abort(404, message=f"There is no disposition {disposition_id}.")
+        return disposition_view(found)
 
     @blp.response(200, DispositionSchema)
     @blp.alt_response(404, schema=ProblemSchema)

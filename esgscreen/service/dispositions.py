@@ -275,6 +275,12 @@ def revoke(store: Store, disposition_id: int, actor: Actor, reason: str | None =
         return DispositionInfo.of(row)
 
 
+def get_disposition(store: Store, disposition_id: int) -> DispositionInfo | None:
+    with store.read() as session:
+        row = session.get(Disposition, disposition_id)
+        return DispositionInfo.of(row) if row is not None else None
+
+
 def list_dispositions(store: Store, *, entity_id: str | None = None,
                       active: bool | None = None) -> list[DispositionInfo]:
     query = select(Disposition).order_by(Disposition.id.desc())

@@ -177,8 +177,9 @@ def _candidate_json(snapshot: Snapshot, candidate: Candidate,
             f"{snapshot.tail_json[candidate.entity_id]}{extra}}}")
 
 
-# What the screening log keeps of an answer: status, rating, action, best entity id, query.
-Summary = tuple[str, "str | None", str, "str | None", "dict[str, Any]"]
+# What the screening log keeps of an answer: status, rating, action, best entity id, and the
+# query as understood (JSON text, as encoded for the answer).
+Summary = tuple[str, "str | None", str, "str | None", str]
 
 
 def answer_parts(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy,
@@ -203,8 +204,8 @@ def answer_parts(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy,
         "policy": {"id": policy.id, "reasons": list(decision.reasons)},
     })
     matches = ",".join(_candidate_json(snapshot, c, marks) for c in outcome.candidates)
-    query = outcome.query
-    text = f'{head[:-1]},"matches":[{matches}]{suppressed},"query":{_json(query)}}}'
+    query = _json(outcome.query)
+    text = f'{head[:-1]},"matches":[{matches}]{suppressed},"query":{query}}}'
     best = outcome.candidates[0].entity_id if outcome.candidates else None
     return text, (outcome.status, rating, decision.action, best, query)
 

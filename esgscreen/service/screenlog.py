@@ -12,6 +12,7 @@ dispositions are never buffered: they are written in the request's own transacti
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import threading
@@ -44,14 +45,32 @@ ENDPOINTS = ("screen", "batch", "lookup", "record", "portfolio", "match")
 Entry = tuple[str, float, Actor, "str | None", int, str, float, Any]
 
 
+# The single screens go in with one executemany of plain tuples: the bulk of the log, kept
+# clear of per-row ORM and type processing (the query is already JSON text).
+SINGLE_COLUMNS = ("at", "endpoint", "caller", "caller_identity", "remote_addr", "query",
+                  "status", "rating", "action", "entity_id", "watchlist_version", "policy")
+
+
+def _single_tuple(entry: Entry, sqlite: bool) -> tuple[Any, ...]:
+    endpoint, at, actor, addr, version, policy, _, summary = entry
+    status, rating, action, entity_id, query = summary
+    moment = datetime.fromtimestamp(at, UTC)
+    return (
+        # SQLite keeps times as text in SQLAlchemy's format; PostgreSQL takes the datetime.
+        moment.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else moment,
+        endpoint, str(actor), identity(actor), addr, query, status, rating, action, entity_id,
+        version, policy,
+    )
+
+
 def _single_row(entry: Entry) -> Screening:
     endpoint, at, actor, addr, version, policy, _, summary = entry
     status, rating, action, entity_id, query = summary
     return Screening(
         at=datetime.fromtimestamp(at, UTC), endpoint=endpoint, caller=str(actor),
-        caller_identity=identity(actor), remote_addr=addr, query=query, status=status,
-        rating=rating, action=action, entity_id=entity_id, watchlist_version=version,
-        policy=policy,
+        caller_identity=identity(actor), remote_addr=addr, query=json.loads(query),
+        status=status, rating=rating, action=action, entity_id=entity_id,
+        watchlist_version=version, policy=policy,
     )
 
 
@@ -76,10 +95,6 @@ def _batch_row(entry: Entry) -> Screening:
     return row
 
 
-def build_row(entry: Entry) -> Screening:
-    return _single_row(entry) if isinstance(entry[7], tuple) else _batch_row(entry)
-
-
 class ScreeningLog:
     def __init__(self, store: Store, *, enabled: bool = True, flush_seconds: float = 2.0,
                  flush_size: int = 500, answers: Any = None) -> None:
@@ -89,11 +104,15 @@ class ScreeningLog:
         self.flush_size = flush_size
         self._answers = answers  # the AnswerCache whose hits and misses are counted
         self._counted = (0, 0)
+        self._latency: dict[str, Any] = {}  # the histogram's child of each endpoint
         self._buffer: deque[Entry] = deque()
         self._wake = threading.Event()
         self._flushing = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        mark = "?" if store.backend == "sqlite" else "%s"
+        self._insert_sql = (f"INSERT INTO screenings ({', '.join(SINGLE_COLUMNS)}) VALUES "
+                            f"({', '.join([mark] * len(SINGLE_COLUMNS))})")
         _LOGS.add(self)
 
     # the request side ---------------------------------------------------------------------
@@ -153,9 +172,14 @@ class ScreeningLog:
             self._count(entries)
             if not entries or not self.enabled:
                 return 0
+            sqlite = self.store.backend == "sqlite"
+            singles = [_single_tuple(e, sqlite) for e in entries if isinstance(e[7], tuple)]
             try:
                 with self.store.write(serialise=False) as session:
-                    session.add_all([build_row(e) for e in entries])
+                    if singles:
+                        session.connection().exec_driver_sql(self._insert_sql, singles)
+                    session.add_all([_batch_row(e) for e in entries
+                                     if not isinstance(e[7], tuple)])
             except Exception:
                 log.exception("screening log write failed",
                               extra={"records_dropped": len(entries)})
@@ -168,16 +192,23 @@ class ScreeningLog:
 
     def _count(self, entries: Iterable[Entry]) -> None:
         m = metrics.metrics()
+        screens: dict[tuple[str, str], int] = {}
+        latency = self._latency
         for entry in entries:
             endpoint, what = entry[0], entry[7]
-            m.latency.labels(endpoint).observe(entry[6])
+            child = latency.get(endpoint)
+            if child is None:
+                child = latency[endpoint] = m.latency.labels(endpoint)
+            child.observe(entry[6])
             if isinstance(what, tuple):
-                m.screens.labels(endpoint, what[0]).inc()
+                screens[endpoint, what[0]] = screens.get((endpoint, what[0]), 0) + 1
             else:
                 for status, count in what["summary"]["by_status"].items():
                     if count:
                         m.screens.labels(endpoint, status).inc(count)
                 m.batch_items.labels(endpoint).observe(what["summary"]["items"])
+        for (endpoint, status), count in screens.items():
+            m.screens.labels(endpoint, status).inc(count)
         if self._answers is not None:
             hits, misses = self._answers.hits, self._answers.misses
             if hits > self._counted[0]:
@@ -190,6 +221,9 @@ class ScreeningLog:
         """Write what is left and stop the thread (at exit)."""
         self._closed = True
         self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
         while self._buffer:
             if not self.flush() and self.enabled:
                 break  # the write failed (and was logged): give up at exit

@@ -188,4 +188,4 @@ def test_cached_answer_is_bounded() -> None:
     assert cache.get(2, 0, b"4", compute(5)) == "answer 5"  # another version: its own answer
     assert cache.get(2, 1, b"4", compute(6)) == "answer 6"  # new dispositions: a new answer
     assert AnswerCache(0).get(1, 0, b"4", compute(7)) == "answer 7"
-    assert (cache.hits, cache.misses) == (1, 6)
+    assert (cache.hits, cache.misses) == (1, 7)

@@ -149,6 +149,7 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     for live in servers.values():
         live.server.shutdown()
         live.server.server_close()
+        live.app.extensions["esgscreen"].screenlog.close()
         live.app.extensions["esgscreen"].store.dispose()
     for store in stores.values():
         store.dispose()

@@ -179,6 +179,7 @@ def curation_server(tmp_path) -> Iterator[str]:  # noqa: ANN001
     yield live.url
     live.server.shutdown()
     live.server.server_close()
+    app.extensions["esgscreen"].screenlog.close()
     app.extensions["esgscreen"].store.dispose()
 
 
