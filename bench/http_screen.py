@@ -5,9 +5,10 @@ Both run under gunicorn with 2 sync workers on loopback, side by side, and are l
 for several rounds. The project runs twice: as deployed (its per-version answer cache on, so
 a repeated query skips matching) and with that cache off (every request matched and encoded).
 Prints each round, the medians and the ratios to the bare app (target: at least 0.70). Run it
-on an otherwise idle machine.
+on an otherwise idle machine. ``--log-off`` adds the project with its screening log off (the
+log's cost is the difference between the two in the same run).
 
-    python bench/http_screen.py [--seconds 10] [--rounds 3]
+    python bench/http_screen.py [--seconds 10] [--rounds 3] [--log-off]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,6 +59,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--log-off", action="store_true",
+                        help="also run the project with its screening log off")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
@@ -70,11 +74,17 @@ def main() -> int:
     }
     paths = [f"/api/v1/screen?{q}" for q in QUERIES]
     uncached = {**env, "ESGSCREEN_ANSWER_CACHE_SIZE": "0"}
-    with gunicorn("bench.bare_app:app", ready_path="/hello") as (bare, _), \
-            gunicorn("wsgi:app", env=env, ready_path="/readyz") as (project, _), \
-            gunicorn("wsgi:app", env=uncached, ready_path="/readyz") as (cold, _):
+    unlogged = {**env, "ESGSCREEN_SCREENING_LOG": "false"}
+    with ExitStack() as servers:
+        bare, _ = servers.enter_context(gunicorn("bench.bare_app:app", ready_path="/hello"))
+        project, _ = servers.enter_context(gunicorn("wsgi:app", env=env, ready_path="/readyz"))
+        cold, _ = servers.enter_context(gunicorn("wsgi:app", env=uncached, ready_path="/readyz"))
         targets = {"bare": (bare, ["/hello"]), "esgscreen": (project, paths),
                    "esgscreen, no answer cache": (cold, paths)}
+        if args.log_off:
+            quiet, _ = servers.enter_context(gunicorn("wsgi:app", env=unlogged,
+                                                      ready_path="/readyz"))
+            targets["esgscreen, log off"] = (quiet, paths)
         for url, target_paths in targets.values():
             run_wrk(url, 2, target_paths)  # warm up
         rounds: dict[str, list[float]] = {name: [] for name in targets}
@@ -86,7 +96,7 @@ def main() -> int:
     medians = {name: statistics.median(values) for name, values in rounds.items()}
     for name, value in medians.items():
         print(f"{name:28}: {value:7.0f} req/s (median)")
-    for name in ("esgscreen", "esgscreen, no answer cache"):
+    for name in [n for n in medians if n != "bare"]:
         print(f"ratio, {name:21}: {medians[name] / medians['bare']:7.2f}  (target >= 0.70)")
     return 0
 
