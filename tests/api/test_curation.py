@@ -13,7 +13,8 @@ from esgscreen.store import audit, keys, repository
 from esgscreen.store.audit import Actor
 from tests.conftest import make_app
 
-EVIDENCE = {"url": "https://example.org/report", "publisher": "Example Lab", "date": "2026-01"}
+EVIDENCE = {"url": "https://example.org/report", "publisher": "Example Lab", "authority": "primary",
+            "date": "2026-01"}
 
 
 def key(app: Flask, role: str, name: str) -> dict[str, str]:

@@ -64,6 +64,8 @@ def test_problem_reads_as_file_field_message() -> None:
         ("ticker-without-exchange.yaml", "identifiers[0].exchange", "is required for a ticker"),
         ("self-relation.yaml", "relations[0].target", "points to this entity itself"),
         ("unquoted-date.yaml", "flags[0].since", "write the date in quotes, '2021'"),
+        ("evidence-without-authority.yaml", "flags[0].evidence[1].authority",
+         "is required: grade the source primary"),
     ],
 )
 def test_broken_file_is_reported(watchlist_dir: Path, name: str, field: str, message: str) -> None:
@@ -143,7 +145,7 @@ def test_taxonomy_code_defined_twice(watchlist_dir: Path) -> None:
 
 # --- entities that did not come from files --------------------------------------------------
 
-EVIDENCE = (Evidence("https://example.org/r", "Example Lab"),)
+EVIDENCE = (Evidence("https://example.org/r", "Example Lab", authority="primary"),)
 
 
 @pytest.fixture
