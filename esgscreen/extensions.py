@@ -41,7 +41,8 @@ def init_services(app: Flask) -> Services:
     services = Services(
         store,
         SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
-                      app.config.get("SETTLE_SNAPSHOTS", True)),
+                      app.config.get("SETTLE_SNAPSHOTS", True),
+                      app.config["REVIEW_DUE_YEARS"]),
         load_policies(Path(policies_file)),
         AnswerCache(app.config["ANSWER_CACHE_SIZE"]),
     )

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from esgscreen.core.freshness import DEFAULT_REVIEW_YEARS
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The curated watchlist shipped with the source tree.
 BUNDLED_WATCHLIST_DIR = PACKAGE_DIR.parent / "watchlist"
@@ -21,6 +23,21 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() in TRUE_WORDS
+
+
+def review_due_years(value: str | None) -> int:
+    """ESGSCREEN_REVIEW_DUE_YEARS: a whole number of years, at least 1 (default 3)."""
+    if value is None or not value.strip():
+        return DEFAULT_REVIEW_YEARS
+    try:
+        years = int(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"ESGSCREEN_REVIEW_DUE_YEARS must be a whole number of years, not {value!r}"
+        ) from None
+    if years < 1:
+        raise ValueError(f"ESGSCREEN_REVIEW_DUE_YEARS must be at least 1, not {years}")
+    return years
 
 
 def default_database_url(instance_path: str | Path) -> str:
@@ -48,6 +65,8 @@ def from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[s
         "ANSWER_CACHE_SIZE": int(env.get("ESGSCREEN_ANSWER_CACHE_SIZE", "1000")),
         # Most items one POST /api/v1/screen may hold.
         "MAX_BATCH_ITEMS": int(env.get("ESGSCREEN_MAX_BATCH_ITEMS", "10000")),
+        # An ongoing flag whose newest evidence is older than this many years is review due.
+        "REVIEW_DUE_YEARS": review_due_years(env.get("ESGSCREEN_REVIEW_DUE_YEARS")),
         # Largest request body accepted, in bytes.
         "MAX_CONTENT_LENGTH": int(env.get("ESGSCREEN_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
     }

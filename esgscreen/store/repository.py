@@ -21,6 +21,7 @@ from esgscreen.core.model import (
     FlagCode,
     Identifier,
     Relation,
+    Revision,
     Watchlist,
 )
 from esgscreen.store import models as m
@@ -103,11 +104,24 @@ def load_watchlist(session: Session, version: int | None = None) -> Watchlist | 
         .where(_valid_at(m.FlagCodeRevision, info.version))
         .order_by(m.FlagCodeRevision.position)
     )
+    rows = list(revisions)
+    published: dict[int, datetime] = {
+        version: created
+        for version, created in session.execute(
+            select(m.WatchlistVersion.id, m.WatchlistVersion.created_at).where(
+                m.WatchlistVersion.id.in_({r.since_version for r in rows})
+            )
+        )
+    }
     return Watchlist.build(
         info.version,
-        [_entity_from_row(r) for r in revisions],
+        [_entity_from_row(r) for r in rows],
         [_flag_code_from_row(c) for c in codes],
         created_at=info.created_at.isoformat(),
+        revisions={
+            r.entity_id: Revision(r.since_version, published[r.since_version].date().isoformat())
+            for r in rows
+        },
     )
 
 
