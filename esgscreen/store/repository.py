@@ -140,6 +140,17 @@ def entity_versions(session: Session, entity_id: str) -> list[int]:
     return sorted(versions)
 
 
+def retired_entities(session: Session) -> dict[str, int]:
+    """Entities no longer on the current watchlist, each with the version that retired it."""
+    revision = m.EntityRevision
+    rows = session.execute(
+        select(revision.entity_id, func.max(revision.until_version))
+        .group_by(revision.entity_id)
+        .having(func.count(revision.id) == func.count(revision.until_version))
+    )
+    return {entity_id: version for entity_id, version in rows}
+
+
 def _evidence(rows: Iterable[m.Evidence]) -> tuple[Evidence, ...]:
     return tuple(Evidence(e.url, e.publisher, e.date, e.title, e.authority) for e in rows)
 
