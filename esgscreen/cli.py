@@ -26,7 +26,7 @@ from esgscreen.watchlist.validate import WatchlistInvalid
 
 
 def _watchlist_dir(value: str | None) -> Path:
-    return Path(value or current_app.config["WATCHLIST_DIR"])
+    return Path(value or services().settings.watchlist_dir)
 
 
 # serve -----------------------------------------------------------------------
@@ -108,7 +108,7 @@ def watchlist_validate(directory: str | None) -> None:
     count = len(list((path / "entities").glob("*.yaml")))
     click.echo(f"{path}: {count} entity files are valid.")
     entities = read_watchlist(path).entities.values()
-    years = current_app.config["REVIEW_DUE_YEARS"]
+    years = services().settings.review_due_years
     due = review_queue(entities, date.today(), years)
     weak = sum(weakly_sourced(f.evidence) for e in entities for f in e.flags)
     click.echo(

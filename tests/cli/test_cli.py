@@ -51,11 +51,11 @@ def test_validate_passes_on_the_bundled_watchlist(empty_app: Flask) -> None:
 
 @pytest.mark.parametrize(("years", "due"), [(1, 1), (100, 0)])
 def test_validate_counts_review_due_flags_by_the_configured_age(
-    empty_app: Flask, years: int, due: int
+    database_url: str, years: int, due: int
 ) -> None:
     # The fixture's one ongoing flag has its newest evidence from 2024-12-16.
-    empty_app.config["REVIEW_DUE_YEARS"] = years
-    result = run(empty_app, "watchlist", "validate", str(VALID_FIXTURE))
+    app = make_app(database_url, REVIEW_DUE_YEARS=years)
+    result = run(app, "watchlist", "validate", str(VALID_FIXTURE))
     assert result.exit_code == 0, result.output
     assert f"{due} ongoing flag(s) are review due (newest evidence older than {years} " in (
         result.output)
