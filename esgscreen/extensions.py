@@ -13,11 +13,13 @@ from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_polic
 from esgscreen.service.ratelimit import RateLimiter
 from esgscreen.service.screening import AnswerCache
 from esgscreen.service.snapshots import SnapshotCache
+from esgscreen.settings import Settings
 from esgscreen.store.db import Store
 
 
 @dataclass
 class Services:
+    settings: Settings
     store: Store
     snapshots: SnapshotCache
     policies: dict[str, Policy]
@@ -34,23 +36,23 @@ class Services:
 
 
 def init_services(app: Flask) -> Services:
-    store = Store(app.config["DATABASE_URL"])
-    policies_file = app.config.get("POLICIES_FILE") or Path(app.config["WATCHLIST_DIR"]) / (
-        "policies.yaml"
-    )
+    settings = Settings.from_config(app.config)
+    store = Store(settings.database_url)
+    policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
     services = Services(
+        settings,
         store,
-        SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
-                      app.config.get("SETTLE_SNAPSHOTS", True)),
+        SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots),
         load_policies(Path(policies_file)),
-        AnswerCache(app.config["ANSWER_CACHE_SIZE"]),
+        AnswerCache(settings.answer_cache_size),
     )
     app.extensions["esgscreen"] = services
     return services
 
 
 def init_limiter(app: Flask) -> RateLimiter:
-    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_STORAGE"])
+    settings = services_of(app).settings
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
     app.extensions["esgscreen.limiter"] = limiter
     return limiter
 
@@ -65,5 +67,12 @@ class LazyCookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def services_of(app: Flask) -> Services:
+    found: Services = app.extensions["esgscreen"]
+    return found
+
+
 def services() -> Services:
-    return current_app.extensions["esgscreen"]
+    """The services of the app handling the current request or command."""
+    found: Services = current_app.extensions["esgscreen"]
+    return found

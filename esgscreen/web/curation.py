@@ -74,7 +74,7 @@ def _submit(summary: str, changes: list[dict[str, Any]]) -> int | None:
 
 def _evidence_from_form() -> dict[str, str]:
     evidence = {"url": _form("evidence_url"), "publisher": _form("evidence_publisher")}
-    for key in ("date", "title"):
+    for key in ("authority", "date", "title"):
         if _form(f"evidence_{key}"):
             evidence[key] = _form(f"evidence_{key}")
     return evidence
