@@ -57,7 +57,7 @@ def unpack(value: str, limit: int) -> str:
             from None
 
 
-def _form(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+def _upload_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "portfolio/upload.html",
         error=error,
@@ -79,7 +79,7 @@ def _screen(text: str, policy_id: str | None,
 @bp.get("/")
 @login_required
 def upload() -> ResponseReturnValue:
-    return _form()
+    return _upload_page()
 
 
 @bp.post("/")
@@ -87,14 +87,14 @@ def upload() -> ResponseReturnValue:
 def results() -> ResponseReturnValue:
     file = request.files.get("holdings")
     if file is None or not file.filename:
-        return _form("Choose a CSV file of holdings to upload.", 400)
+        return _upload_page("Choose a CSV file of holdings to upload.", 400)
     data = file.read(services().settings.max_content_length + 1)
     policy_id = request.form.get("policy", "").strip() or None
     try:
         text = decode(data)
         holdings, context, result = _screen(text, policy_id, None)
     except (HoldingsError, PageError) as error:
-        return _form(f"{file.filename}: {error}", 422)
+        return _upload_page(f"{file.filename}: {error}", 422)
     rows = [
         {"item": item, "row": row, "subject": subject(item)}
         for item, row in zip(holdings.items, result["results"], strict=True)
@@ -123,7 +123,7 @@ def download() -> ResponseReturnValue:
         text = unpack(request.form.get("holdings", ""), services().settings.max_content_length)
         holdings, _, result = _screen(text, policy_id, as_of)
     except (HoldingsError, PageError) as error:
-        return _form(str(error), 422)
+        return _upload_page(str(error), 422)
     body = results_csv(holdings.items, result, present.VERDICTS)
     stem = "".join(c for c in filename.rsplit(".", 1)[0] if c.isalnum() or c in "-_")[:60]
     name = f"{stem or 'holdings'}-screened-v{result['watchlist_version']}-{result['policy']}.csv"
@@ -138,7 +138,7 @@ def download() -> ResponseReturnValue:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
     limit = services().settings.max_content_length / (1024 * 1024)
-    return _form(f"The file is larger than this service accepts ({limit:g} MB). Split the "
+    return _upload_page(f"The file is larger than this service accepts ({limit:g} MB). Split the "
                  "holdings into smaller files.", 413)
 
 
