@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from esgscreen.core.freshness import DEFAULT_REVIEW_YEARS
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The curated watchlist shipped with the source tree.
 BUNDLED_WATCHLIST_DIR = PACKAGE_DIR.parent / "watchlist"
@@ -65,6 +67,14 @@ class Settings:
     screening_log_flush_size: int = 500
     # true serves /metrics without an admin key (e.g. to a scraper on a private network).
     metrics_public: bool = False
+    # An ongoing flag whose newest evidence is older than this many years is review due.
+    review_due_years: int = DEFAULT_REVIEW_YEARS
+
+    def __post_init__(self) -> None:
+        if self.review_due_years < 1:
+            raise ValueError(
+                f"ESGSCREEN_REVIEW_DUE_YEARS must be at least 1 year, not {self.review_due_years}"
+            )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:

@@ -1,4 +1,5 @@
-"""ETags tied to the watchlist version: an answer only changes when the version does."""
+"""ETags tied to the watchlist version and the day review-due flags were judged on: an answer
+only changes when one of them does."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import zlib
 from flask import Response, after_this_request, request
 
 
-def version_etag(version: int, generation: int | None = None) -> str:
-    """This URL's tag in this version (the path is part of what a cache keys on), and in this
-    generation of dispositions when the answer carries them."""
+def version_etag(state: str, generation: int | None = None) -> str:
+    """This URL's tag in this snapshot state, ``Snapshot.state`` (the path is part of what a
+    cache keys on), and in this generation of dispositions when the answer carries them."""
     if generation is None:
-        return f"v{version}-{zlib.crc32(request.query_string):08x}"
-    return f"v{version}.{generation}-{zlib.crc32(request.query_string):08x}"
+        return f"v{state}-{zlib.crc32(request.query_string):08x}"
+    return f"v{state}.{generation}-{zlib.crc32(request.query_string):08x}"
 
 
 def not_modified(tag: str) -> Response | None:

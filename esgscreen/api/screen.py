@@ -57,12 +57,12 @@ class Screen(MethodView):
         found = services()
         book = found.dispositions
         generation = book.generation
-        tag = version_etag(snapshot.version, generation)
+        tag = version_etag(snapshot.state, generation)
         cached = not_modified(tag)
         if cached is not None:
             return cached
         result, summary = found.answers.get(
-            snapshot.version, generation, request.query_string,
+            snapshot.state, generation, request.query_string,
             lambda: screen_parts(snapshot, args, policy, book=book))
         found.screenlog.screen("screen", g.actor, request.remote_addr, snapshot.version,
                                policy.id, started, summary)

@@ -182,10 +182,10 @@ def test_cached_answer_is_bounded() -> None:
         return lambda: calls.append(n) or f"answer {n}"
 
     for n in range(5):
-        assert cache.get(1, 0, str(n).encode(), compute(n)) == f"answer {n}"
-    assert cache.get(1, 0, b"4", compute(99)) == "answer 4"
+        assert cache.get("1", 0, str(n).encode(), compute(n)) == f"answer {n}"
+    assert cache.get("1", 0, b"4", compute(99)) == "answer 4"
     assert calls == [0, 1, 2, 3, 4] and len(cache) <= 3
-    assert cache.get(2, 0, b"4", compute(5)) == "answer 5"  # another version: its own answer
-    assert cache.get(2, 1, b"4", compute(6)) == "answer 6"  # new dispositions: a new answer
-    assert AnswerCache(0).get(1, 0, b"4", compute(7)) == "answer 7"
+    assert cache.get("2", 0, b"4", compute(5)) == "answer 5"  # another version: its own answer
+    assert cache.get("2", 1, b"4", compute(6)) == "answer 6"  # new dispositions: a new answer
+    assert AnswerCache(0).get("1", 0, b"4", compute(7)) == "answer 7"
     assert (cache.hits, cache.misses) == (1, 7)
