@@ -28,7 +28,8 @@ from esgscreen.store.models import AuditEvent, Disposition, Screening
 from tests.conftest import WATCHLIST_DIR, make_app
 
 REPO = Path(__file__).resolve().parents[2]
-EVIDENCE = {"url": "https://example.org/report", "publisher": "Example Lab", "date": "2026-01"}
+EVIDENCE = {"url": "https://example.org/report", "publisher": "Example Lab", "date": "2026-01",
+            "authority": "established"}
 
 
 def key(app: Flask, role: str, name: str) -> dict[str, str]:
@@ -360,3 +361,36 @@ def test_log_can_be_turned_off(unlogged: Flask) -> None:
     flush(unlogged)
     with unlogged.extensions["esgscreen"].store.read() as session:
         assert session.scalar(select(func.count(Screening.id))) == 0
+
+
+def test_portfolio_page_logs_the_upload_and_records_a_disposition(bundled_app: Flask) -> None:
+    client = bundled_app.test_client()
+    user_id = sign_in(bundled_app, client, "pia")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/portfolio/").text)[1]
+
+    def upload() -> str:
+        data = b"name,weight\nParagon,2\nAcme Widgets,1\n"
+        response = client.post("/portfolio/", data={
+            "holdings": (io.BytesIO(data), "book.csv"), "csrf_token": token},
+            content_type="multipart/form-data")
+        assert response.status_code == 200
+        return response.text
+
+    first = upload()
+    assert "Record a decision on Paragon" in first and 'name="query_name" value="Paragon"' in first
+    done = client.post("/dispositions", data={
+        "csrf_token": token, "entity_id": "paragon-solutions", "decision": "false_positive",
+        "note": "Paragon REIT, not the vendor.", "query_name": "Paragon", "next": "/portfolio/"},
+        follow_redirects=True)
+    assert "Recorded: paragon-solutions is a false positive" in done.text
+    assert "Set aside: Paragon" in upload()
+    bundled_app.extensions["esgscreen"].screenlog.flush()
+    admin = key(bundled_app, "admin", "ada-portfolio")
+    mine = client.get(f"/api/v1/screenings?caller=user:{user_id}", headers=admin).get_json()
+    assert [r["endpoint"] for r in mine] == ["portfolio", "portfolio"]
+    assert mine[0]["counts"]["by_status"]["possible_match"] == 0  # the second: suppressed
+    assert mine[1]["rows"][0]["entity_id"] == "paragon-solutions"
+    revoked = client.get("/api/v1/dispositions?entity_id=paragon-solutions&active=true",
+                         headers=admin).get_json()
+    for found in revoked:  # leave the shared app as it was
+        client.delete(f"/api/v1/dispositions/{found['id']}", headers=admin)
