@@ -12,6 +12,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import Response, g
 from flask.views import MethodView
 from flask_smorest import Page, abort
+from flask_smorest.pagination import PaginationParameters
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
@@ -22,7 +23,12 @@ from esgscreen.extensions import services
 from esgscreen.service import dispositions, metrics
 from esgscreen.service.dispositions import DECISIONS, DispositionInfo, identity
 from esgscreen.service.screening import QUERY_FIELDS
-from esgscreen.service.screenlog import ScreeningFilter, get_screening, list_screenings
+from esgscreen.service.screenlog import (
+    ScreeningFilter,
+    count_screenings,
+    get_screening,
+    list_screenings,
+)
 from esgscreen.store.models import Proposal, Screening
 
 blp = Blueprint("compliance", __name__, url_prefix="/api/v1",
@@ -175,16 +181,19 @@ class Screenings(MethodView):
     @blp.arguments(ScreeningArgs(), location="query", unknown=RAISE)
     @blp.response(200, ScreeningSchema(many=True))
     @blp.alt_response(422, schema=ProblemSchema, description="A bad date or an unknown filter")
-    @blp.paginate(Page, page_size=100, max_page_size=1000)
-    def get(self, args: dict) -> list[dict]:
+    @blp.paginate(page_size=100, max_page_size=1000)
+    def get(self, args: dict, pagination_parameters: PaginationParameters) -> list[dict]:
         """The screening log, newest first: who screened what, when, against which version.
 
         An admin key sees every record; any other key its own. A worker writes its records
         every few seconds, so the newest may take that long to appear.
         """
         where = _reader_filter(args)
-        return [screening_view(r) for r in list_screenings(services().store, where,
-                                                            limit=1_000_000)]
+        store = services().store
+        pagination_parameters.item_count = count_screenings(store, where)
+        rows = list_screenings(store, where, limit=pagination_parameters.page_size,
+                               offset=pagination_parameters.first_item)
+        return [screening_view(r) for r in rows]
 
 
 @blp.route("/screenings.csv")
@@ -199,7 +208,7 @@ class ScreeningsExport(MethodView):
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
-        for row in list_screenings(services().store, where, limit=1_000_000):
+        for row in list_screenings(services().store, where, limit=None):
             view = screening_view(row)
             items = view.pop("rows")
             writer.writerow({**view, "query": json.dumps(view["query"]) if view["query"] else "",

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from esgscreen.service import metrics
 from esgscreen.service.dispositions import identity
@@ -139,7 +140,8 @@ class ScreeningLog:
         None when the log is off."""
         entry: Entry = (endpoint, time.time(), actor, addr, version, policy,
                         time.perf_counter() - started, summary)
-        self._count([entry])
+        with self._flushing:
+            self._count([entry])
         if not self.enabled:
             return None
         with self.store.write(serialise=False) as session:
@@ -273,12 +275,7 @@ class ScreeningFilter:
     caller_identity: str | None = None  # set to restrict a key to its own records
 
 
-def list_screenings(store: Store, where: ScreeningFilter, limit: int = 1000,
-                    offset: int = 0) -> list[Screening]:
-    from sqlalchemy.orm import selectinload
-
-    query = select(Screening).options(selectinload(Screening.rows)).order_by(
-        Screening.id.desc())
+def _filtered(query: Any, where: ScreeningFilter) -> Any:
     if where.since is not None:
         query = query.where(Screening.at >= where.since)
     if where.until is not None:
@@ -295,13 +292,26 @@ def list_screenings(store: Store, where: ScreeningFilter, limit: int = 1000,
                                 Screening.caller.contains(where.caller)))
     if where.caller_identity:
         query = query.where(Screening.caller_identity == where.caller_identity)
+    return query
+
+
+def list_screenings(store: Store, where: ScreeningFilter, limit: int | None = 1000,
+                    offset: int = 0) -> list[Screening]:
+    """Records newest first, with a batch's item rows."""
+    query = _filtered(select(Screening).options(selectinload(Screening.rows)), where)
+    query = query.order_by(Screening.id.desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     with store.read() as session:
-        return list(session.scalars(query.limit(limit).offset(offset)))
+        return list(session.scalars(query))
+
+
+def count_screenings(store: Store, where: ScreeningFilter) -> int:
+    with store.read() as session:
+        return int(session.scalar(_filtered(select(func.count(Screening.id)), where)) or 0)
 
 
 def get_screening(store: Store, screening_id: int) -> Screening | None:
-    from sqlalchemy.orm import selectinload
-
     with store.read() as session:
         return session.scalars(select(Screening).options(selectinload(Screening.rows))
                                .where(Screening.id == screening_id)).first()
