@@ -48,6 +48,9 @@ def from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[s
         "ANSWER_CACHE_SIZE": int(env.get("ESGSCREEN_ANSWER_CACHE_SIZE", "1000")),
         # Most items one POST /api/v1/screen may hold.
         "MAX_BATCH_ITEMS": int(env.get("ESGSCREEN_MAX_BATCH_ITEMS", "10000")),
+        # How many proxies in front of the service set X-Forwarded-For/-Proto (0: none;
+        # then those headers are ignored, as anyone could send them).
+        "TRUSTED_PROXIES": int(env.get("ESGSCREEN_TRUSTED_PROXIES", "0") or 0),
         # Largest request body accepted, in bytes.
         "MAX_CONTENT_LENGTH": int(env.get("ESGSCREEN_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
     }
