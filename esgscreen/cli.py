@@ -283,6 +283,23 @@ def users_list() -> None:
         click.echo(f"{info.id}\t{info.username}\t{info.role}\t{state}")
 
 
+@users_group.command("password")
+@click.argument("username")
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+@with_appcontext
+def users_password(username: str, password: str) -> None:
+    """Give a user a new password; every session the user has ends."""
+    try:
+        with services().store.write() as session:
+            users.set_password(session, username, password, audit.CLI)
+    except LookupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    click.echo(f"User {username} has a new password; their sessions have ended.")
+
+
 @users_group.command("disable")
 @click.argument("username")
 @with_appcontext

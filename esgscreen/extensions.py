@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Request, current_app
+from flask import Flask, Request, Response, current_app, g
+from flask import request as flask_request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.core.policy import Policy
 from esgscreen.service.policies import DEFAULT_POLICY, load_policies
-from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.service.ratelimit import RateLimiter, Verdict
 from esgscreen.service.snapshots import SnapshotCache
 from esgscreen.store.db import Store
 
@@ -51,19 +52,44 @@ def init_services(app: Flask) -> Services:
 
 
 def init_limiter(app: Flask) -> RateLimiter:
-    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_STORAGE"])
+    """The limiters: screening (API and pages) and sign-in attempts, both counted in
+    RATE_LIMIT_STORAGE; RATE_LIMIT "" turns both off."""
+    storage = app.config["RATE_LIMIT_STORAGE"] or "memory://"
+    limiter = RateLimiter(app.config["RATE_LIMIT"], storage)
     app.extensions["esgscreen.limiter"] = limiter
+    login_limit = app.config.get("LOGIN_RATE_LIMIT") or ""
+    app.extensions["esgscreen.login_limiter"] = RateLimiter(
+        login_limit if app.config["RATE_LIMIT"] else "", storage)
+    app.after_request(_rate_limit_headers)
     return limiter
+
+
+def within_rate_limit(key: str, limiter: str = "esgscreen.limiter") -> Verdict | None:
+    """Count this request for `key`; the verdict also goes into the answer's headers."""
+    verdict = current_app.extensions[limiter].hit(key)
+    g.rate_limit = verdict
+    return verdict
+
+
+def _rate_limit_headers(response: Response) -> Response:
+    verdict = g.get("rate_limit")
+    if verdict is not None:
+        response.headers.update(verdict.headers())
+    return response
 
 
 class LazyCookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, without building a signer for requests with no cookie
-    (every API call)."""
+    (every API call). The cookie is ``Secure`` whenever the request came over HTTPS (behind
+    a proxy: see TRUSTED_PROXIES), or always with SESSION_COOKIE_SECURE."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.secret_key and "HTTP_COOKIE" not in request.environ:
             return self.session_class()
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or flask_request.is_secure
 
 
 def services() -> Services:

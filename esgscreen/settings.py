@@ -39,9 +39,12 @@ def from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[s
         "WATCHLIST_DIR": env.get("ESGSCREEN_WATCHLIST_DIR", str(BUNDLED_WATCHLIST_DIR)),
         # How often (seconds) a worker asks the database whether a new version was published.
         "VERSION_CHECK_INTERVAL": float(env.get("ESGSCREEN_VERSION_CHECK_INTERVAL", "1.0")),
-        # Requests a key (or, without one, a client address) may make to /api/; "" turns
-        # limits off. Syntax of the limits package: "6000 per minute;200 per second".
+        # Screening requests (API and pages) a key, a signed-in user or, without either, a
+        # client address may make; "" turns limits off. Syntax of the limits package:
+        # "6000 per minute;200 per second".
         "RATE_LIMIT": env.get("ESGSCREEN_RATE_LIMIT", "6000 per minute"),
+        # Sign-in attempts per client address (needs RATE_LIMIT on).
+        "LOGIN_RATE_LIMIT": env.get("ESGSCREEN_LOGIN_RATE_LIMIT", "20 per minute;200 per day"),
         # Where the counts live: memory:// is per worker; redis://host:6379 shares them.
         "RATE_LIMIT_STORAGE": env.get("ESGSCREEN_RATE_LIMIT_STORAGE", "memory://"),
         # Single-screen answers a worker keeps per watchlist version (0: none).

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from esgscreen import __version__
-from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.extensions import within_rate_limit
 from esgscreen.web import present
 from esgscreen.web.auth import current_user, may
 
@@ -29,6 +29,9 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
+# Pages that screen or read the watchlist: rate-limited like the API.
+SCREENING_PAGES = {"lookup.index", "lookup.suggest", "lookup.entity", "lookup.record",
+                   "portfolio.results", "portfolio.download"}
 # Form posts that may carry a whole portfolio back (the download form).
 LARGE_FORMS = {"portfolio.download"}
 
@@ -49,6 +52,7 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     csrf.init_app(app)
     app.before_request(_protect)
+    app.before_request(_limit_screening)
     app.after_request(_security_headers)
 
     for blueprint in (auth.bp, lookup.bp, portfolio.bp, curation.bp):
@@ -57,17 +61,22 @@ def init_app(app: Flask) -> None:
     add_nav(app, "portfolio.upload", "Portfolio")
     add_nav(app, "curation.queue", "Curation", role="curator")
 
-    # Slows down password guessing: sign-in attempts per client address ("" turns it off).
-    login_limit = app.config.setdefault("LOGIN_RATE_LIMIT", "20 per minute;200 per day")
-    app.extensions["esgscreen.login_limiter"] = (
-        RateLimiter(login_limit, app.config.get("RATE_LIMIT_STORAGE") or "memory://")
-        if login_limit and app.config.get("RATE_LIMIT") else None
-    )
 
     app.context_processor(_template_context)
     app.jinja_env.globals["words"] = present  # also seen by imported macros
     app.jinja_env.filters["when"] = _when
     app.jinja_env.filters["number"] = _number
+
+
+def _limit_screening() -> None:
+    """Pages that screen count against the same limit as the API: per signed-in user, else
+    per client address (the bucket an anonymous API client of that address uses too)."""
+    if request.endpoint not in SCREENING_PAGES:
+        return
+    user = current_user()
+    verdict = within_rate_limit(f"user:{user.id}" if user else f"addr:{request.remote_addr}")
+    if verdict is not None and not verdict.allowed:
+        abort(429)
 
 
 def _protect() -> None:

@@ -294,7 +294,7 @@ def test_upload_screens_and_download_recomputes(seeded_app: Flask) -> None:
     assert response.status_code == 200
     assert "3 holdings screened against watchlist version 2" in page
     assert page.count('<tr class="row-') == 3
-    assert "weight must be a number" in page
+    assert "weight must be a number; the holding is screened without it" in page
     assert 'data-sortable' in page
     packed = re.search(r'name="holdings" value="([^"]+)"', page).group(1)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -310,7 +310,7 @@ def test_upload_screens_and_download_recomputes(seeded_app: Flask) -> None:
     assert lines[1].startswith("2,Cellebrite DI Ltd.,")
     assert ",match,red,exclude,cellebrite," in lines[1]
     assert ",no_match,,clear," in lines[2]
-    assert "weight: weight must be a number." in lines[3]
+    assert "weight: weight must be a number; the holding is screened without it." in lines[3]
 
 
 @pytest.mark.parametrize(
