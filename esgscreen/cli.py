@@ -38,6 +38,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the service under gunicorn (migrating and loading the bundled watchlist if new)."""
     from gunicorn.app.base import BaseApplication
 
+    from esgscreen import serving
     from esgscreen.app import create_app
     from esgscreen.logs import GUNICORN_LOGCONFIG
 
@@ -54,6 +55,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
             self.cfg.set("logconfig_dict", GUNICORN_LOGCONFIG)
+            serving.apply(self.cfg)
 
         def load(self) -> Flask:
             return create_app(config)
