@@ -24,8 +24,8 @@ def _audit(monkeypatch: pytest.MonkeyPatch, report: dict | None) -> ModuleType:
 CLEAN = {"dependencies": [{"name": "flask", "version": "3.1.2", "vulns": []}]}
 VULNERABLE = {"dependencies": [
     {"name": "flask", "version": "3.1.2", "vulns": []},
-    {"name": "jinja2", "version": "2.10", "vulns": [
-        {"id": "GHSA-462w-v97r-4m45", "fix_versions": ["2.10.1"]}]}]}
+    {"name": "example-package", "version": "1.0", "vulns": [
+        {"id": "TEST-ADVISORY-1", "fix_versions": ["1.0.1"]}]}]}
 UNKNOWN = {"dependencies": [{"name": "flask", "skip_reason": "Dependency not found on PyPI"}]}
 
 
@@ -39,4 +39,4 @@ def test_the_audit_fails_only_on_a_real_advisory_unless_strict(
     monkeypatch.setenv("ESGSCREEN_AUDIT_STRICT", "1" if strict else "0")
     assert _audit(monkeypatch, report).main() == code
     if report is VULNERABLE:
-        assert "jinja2 2.10: GHSA-462w-v97r-4m45 (fixed in: 2.10.1)" in capsys.readouterr().err
+        assert "example-package 1.0: TEST-ADVISORY-1 (fixed in: 1.0.1)" in capsys.readouterr().err
