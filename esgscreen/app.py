@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         # Sessions then last one process; set ESGSCREEN_SECRET_KEY in production.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
-    logs.configure(app.config["LOG_LEVEL"])
+    logs.configure(str(app.config["LOG_LEVEL"]).upper())
     app.config.update(
         API_TITLE="esgscreen",
         API_VERSION=__version__,
@@ -43,9 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    edge.init_app(app)
     app.session_interface = LazyCookieSessions()
     init_services(app)
+    edge.init_app(app)
     # flask-smorest keeps one OpenAPI document per Api, so each app gets its own.
     app.extensions["esgscreen.api"] = problems.ProblemApi(app)
     init_limiter(app)

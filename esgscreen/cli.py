@@ -23,7 +23,7 @@ from esgscreen.watchlist.validate import WatchlistInvalid
 
 
 def _watchlist_dir(value: str | None) -> Path:
-    return Path(value or current_app.config["WATCHLIST_DIR"])
+    return Path(value or services().settings.watchlist_dir)
 
 
 # serve -----------------------------------------------------------------------

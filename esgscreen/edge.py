@@ -16,6 +16,7 @@ from werkzeug.exceptions import UnprocessableEntity
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from esgscreen.core import bounds
+from esgscreen.extensions import services_of
 
 # The sign-in form checks its own fields, so a refused attempt is still audited.
 OWN_CHECKS = {"auth.login"}
@@ -49,7 +50,7 @@ def refuse_control_characters() -> None:
 
 
 def init_app(app: Flask) -> None:
-    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    hops = services_of(app).settings.trusted_proxies
     if hops > 0:
         # X-Forwarded-For/-Proto/-Host/-Port as set by `hops` proxies in front of the service.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,

@@ -10,21 +10,21 @@ from flask import request as flask_request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.core.policy import Policy
-from esgscreen.service.policies import DEFAULT_POLICY, load_policies
+from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_policies
 from esgscreen.service.ratelimit import RateLimiter, Verdict
+from esgscreen.service.screening import AnswerCache
 from esgscreen.service.snapshots import SnapshotCache
+from esgscreen.settings import Settings
 from esgscreen.store.db import Store
-
-
-class UnknownPolicy(LookupError):
-    pass
 
 
 @dataclass
 class Services:
+    settings: Settings
     store: Store
     snapshots: SnapshotCache
     policies: dict[str, Policy]
+    answers: AnswerCache
 
     def policy(self, policy_id: str | None) -> Policy:
         if not policy_id:
@@ -37,15 +37,15 @@ class Services:
 
 
 def init_services(app: Flask) -> Services:
-    store = Store(app.config["DATABASE_URL"])
-    policies_file = app.config.get("POLICIES_FILE") or Path(app.config["WATCHLIST_DIR"]) / (
-        "policies.yaml"
-    )
+    settings = Settings.from_config(app.config)
+    store = Store(settings.database_url)
+    policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
     services = Services(
+        settings,
         store,
-        SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
-                      app.config.get("SETTLE_SNAPSHOTS", True)),
+        SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots),
         load_policies(Path(policies_file)),
+        AnswerCache(settings.answer_cache_size),
     )
     app.extensions["esgscreen"] = services
     return services
@@ -53,13 +53,13 @@ def init_services(app: Flask) -> Services:
 
 def init_limiter(app: Flask) -> RateLimiter:
     """The limiters: screening (API and pages) and sign-in attempts, both counted in
-    RATE_LIMIT_STORAGE; RATE_LIMIT "" turns both off."""
-    storage = app.config["RATE_LIMIT_STORAGE"] or "memory://"
-    limiter = RateLimiter(app.config["RATE_LIMIT"], storage)
+    rate_limit_storage; rate_limit "" turns both off."""
+    settings = services_of(app).settings
+    storage = settings.rate_limit_storage or "memory://"
+    limiter = RateLimiter(settings.rate_limit, storage)
     app.extensions["esgscreen.limiter"] = limiter
-    login_limit = app.config.get("LOGIN_RATE_LIMIT") or ""
     app.extensions["esgscreen.login_limiter"] = RateLimiter(
-        login_limit if app.config["RATE_LIMIT"] else "", storage)
+        settings.login_rate_limit if settings.rate_limit else "", storage)
     app.after_request(_rate_limit_headers)
     return limiter
 
@@ -92,5 +92,12 @@ class LazyCookieSessions(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or flask_request.is_secure
 
 
+def services_of(app: Flask) -> Services:
+    found: Services = app.extensions["esgscreen"]
+    return found
+
+
 def services() -> Services:
-    return current_app.extensions["esgscreen"]
+    """The services of the app handling the current request or command."""
+    found: Services = current_app.extensions["esgscreen"]
+    return found

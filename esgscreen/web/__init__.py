@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from esgscreen import __version__
-from esgscreen.extensions import within_rate_limit
+from esgscreen.extensions import services, within_rate_limit
 from esgscreen.web import present
 from esgscreen.web.auth import current_user, may
 
@@ -81,7 +81,7 @@ def _limit_screening() -> None:
 
 def _protect() -> None:
     if request.endpoint in LARGE_FORMS:
-        request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
+        request.max_form_memory_size = services().settings.max_content_length
     if (request.method in current_app.config["WTF_CSRF_METHODS"]
             and current_app.config["WTF_CSRF_ENABLED"]
             and not request.path.startswith("/api/")):
