@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
+from esgscreen.core import bounds
 from esgscreen.core.roles import ROLES
 from esgscreen.extensions import services
 from esgscreen.service import curation
@@ -20,6 +21,9 @@ from esgscreen.store import audit, keys, repository, users
 from esgscreen.watchlist.files import validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
+
+# Ids and version numbers as the database holds them.
+ID = click.IntRange(1, bounds.MAX_ID)
 
 
 def _watchlist_dir(value: str | None) -> Path:
@@ -130,7 +134,7 @@ def watchlist_load(directory: str | None, summary: str | None) -> None:
 
 @watchlist.command("export")
 @click.argument("directory")
-@click.option("--version", type=int, help="A past version (default: the current one).")
+@click.option("--version", type=ID, help="A past version (default: the current one).")
 @with_appcontext
 def watchlist_export(directory: str, version: int | None) -> None:
     """Write a watchlist version as YAML files into DIRECTORY."""
@@ -143,7 +147,7 @@ def watchlist_export(directory: str, version: int | None) -> None:
 
 
 @watchlist.command("revert")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @with_appcontext
 def watchlist_revert(version: int) -> None:
     """Propose undoing VERSION (it is reviewed like any other proposal)."""
@@ -236,7 +240,7 @@ def keys_list() -> None:
 
 
 @keys_group.command("revoke")
-@click.argument("key_id", type=int)
+@click.argument("key_id", type=ID)
 @with_appcontext
 def keys_revoke(key_id: int) -> None:
     """Revoke a key by its number (from `keys list`)."""

@@ -10,6 +10,8 @@ does not fail the batch).
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import UnprocessableEntity
@@ -20,7 +22,8 @@ from esgscreen.extensions import services_of
 
 # The sign-in form checks its own fields, so a refused attempt is still audited.
 OWN_CHECKS = {"auth.login"}
-_ENCODED_CONTROLS = (b"%0", b"%1", b"%7f", b"%7F")
+# A percent-encoded C0 control or DEL: only then are the decoded arguments looked at.
+_ENCODED_CONTROL = re.compile(rb"%(?:[01][0-9A-Fa-f]|7[Ff])")
 
 
 class UnsafeText(UnprocessableEntity):
@@ -40,12 +43,10 @@ def _check(values: MultiDict[str, str]) -> None:
 
 
 def refuse_control_characters() -> None:
-    query = request.query_string
-    if any(marker in query for marker in _ENCODED_CONTROLS):
+    if _ENCODED_CONTROL.search(request.query_string):
         _check(request.args)
-    if request.endpoint in OWN_CHECKS:
-        return
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if (request.method != "GET" and request.endpoint not in OWN_CHECKS
+            and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")):
         _check(request.form)
 
 

@@ -74,7 +74,9 @@ def within_rate_limit(key: str, limiter: str = "esgscreen.limiter") -> Verdict |
 def _rate_limit_headers(response: Response) -> Response:
     verdict = g.get("rate_limit")
     if verdict is not None:
-        response.headers.update(verdict.headers())
+        headers = response.headers
+        for name, value in verdict.headers():
+            headers.add(name, value)
     return response
 
 

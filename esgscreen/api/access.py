@@ -57,8 +57,8 @@ def _presented_key() -> str | None:
 def _within_rate_limit(key: str) -> None:
     verdict = within_rate_limit(key)
     if verdict is not None and not verdict.allowed:
-        abort(429, message=f"Too many requests; retry in {verdict.reset} s.",
-              headers=verdict.headers())
+        # Retry-After and the RateLimit-* headers are added to every answer that counted.
+        abort(429, message=f"Too many requests; retry in {verdict.reset} s.")
 
 
 def require(role: str) -> Actor:

@@ -24,7 +24,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Verdict:
     allowed: bool
     limit: int  # requests allowed in the window
@@ -32,15 +32,15 @@ class Verdict:
     reset: int  # seconds until the window ends
     window: int  # the window's length in seconds
 
-    def headers(self) -> dict[str, str]:
-        headers = {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset),
-            "RateLimit-Policy": f"{self.limit};w={self.window}",
-        }
+    def headers(self) -> list[tuple[str, str]]:
+        headers = [
+            ("RateLimit-Limit", str(self.limit)),
+            ("RateLimit-Remaining", str(self.remaining)),
+            ("RateLimit-Reset", str(self.reset)),
+            ("RateLimit-Policy", f"{self.limit};w={self.window}"),
+        ]
         if not self.allowed:
-            headers["Retry-After"] = str(self.reset)
+            headers.append(("Retry-After", str(self.reset)))
         return headers
 
 

@@ -52,7 +52,6 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     csrf.init_app(app)
     app.before_request(_protect)
-    app.before_request(_limit_screening)
     app.after_request(_security_headers)
 
     for blueprint in (auth.bp, lookup.bp, portfolio.bp, curation.bp):
@@ -71,8 +70,6 @@ def init_app(app: Flask) -> None:
 def _limit_screening() -> None:
     """Pages that screen count against the same limit as the API: per signed-in user, else
     per client address (the bucket an anonymous API client of that address uses too)."""
-    if request.endpoint not in SCREENING_PAGES:
-        return
     user = current_user()
     verdict = within_rate_limit(f"user:{user.id}" if user else f"addr:{request.remote_addr}")
     if verdict is not None and not verdict.allowed:
@@ -80,7 +77,10 @@ def _limit_screening() -> None:
 
 
 def _protect() -> None:
-    if request.endpoint in LARGE_FORMS:
+    endpoint = request.endpoint
+    if endpoint in SCREENING_PAGES:
+        _limit_screening()
+    if endpoint in LARGE_FORMS:
         request.max_form_memory_size = services().settings.max_content_length
     if (request.method in current_app.config["WTF_CSRF_METHODS"]
             and current_app.config["WTF_CSRF_ENABLED"]

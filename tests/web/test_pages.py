@@ -98,7 +98,7 @@ def test_page_verdict_agrees_with_the_api(bundled_client: FlaskClient, query: st
         ("q=Cellebrite&as_of=999", "There is no watchlist version 999"),
         ("q=Cellebrite&as_of=yesterday", "as_of must be a version number"),
         ("q=Cellebrite&policy=nope", "Unknown policy"),
-        ("q=" + "x" * 201, "longer than 200 characters"),
+        ("q=" + "x" * 501, "longer than 500 characters"),
     ],
 )
 def test_bad_input_is_a_message_on_the_page(bundled_client: FlaskClient, query: str,
