@@ -50,6 +50,7 @@ from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
+from esgscreen.core import bounds
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.identifiers import (
     interpret_free_text,
@@ -84,7 +85,7 @@ MATCH_THRESHOLD = 0.90
 POSSIBLE_THRESHOLD = 0.70
 """Lowest score of a ``possible_match``: resemblance worth a reviewer's look, not an identity."""
 
-MAX_TEXT_LENGTH = 400
+MAX_TEXT_LENGTH = bounds.QUERY_TEXT
 TYPO_MIN_LENGTH = 9  # shorter words must be spelt exactly to match (8 letters: see _typo)
 
 _IDENTIFIER_PARAMS = ("isin", "lei", "cik", "cusip", "figi", "domain")
