@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from esgscreen.core.errors import InvalidIdentifier
@@ -24,15 +24,23 @@ from esgscreen.core.identifiers import (
 from esgscreen.core.model import Entity, Identifier
 from esgscreen.core.names import NormalisedName, normalise_name, unglue
 from esgscreen.core.query import Query
-from esgscreen.core.scores import MATCH_THRESHOLD, POSSIBLE_THRESHOLD, SCORES, status_for
+from esgscreen.core.scores import (
+    MATCH_THRESHOLD,
+    POSSIBLE_CAP,
+    POSSIBLE_THRESHOLD,
+    SCORES,
+    status_for,
+)
 from esgscreen.core.scoring import (
     REQUIRED_SHARE,
+    SHORT_NAME,
     Candidate,
     NameEntry,
     NameScore,
     explain,
     make_candidate,
     score_name,
+    weak_name,
 )
 
 __all__ = ["MatchOutcome", "Matcher"]
@@ -43,6 +51,9 @@ _LABELS = {"isin": "ISIN", "lei": "LEI", "cik": "CIK", "cusip": "CUSIP", "figi":
 _MAX_POSTINGS = 256  # a token shared by more names than this is no use for finding candidates
 _FUZZY_MIN_LENGTH = 5  # tokens this long are also found with one letter changed
 _NARROW_ABOVE = 32  # candidates from one required word beyond which a second one narrows them
+
+_CHECKED_TYPES = frozenset({"isin", "lei", "cik", "cusip", "figi"})
+_INTERNATIONAL_ISIN = frozenset({"XS", "EU", "XA", "XB", "XC", "XD", "QS", "QT"})
 
 _PARENS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
@@ -129,9 +140,9 @@ class Matcher:
                         continue
                     seen.add(key)
                     union.update(norm.generic)
-                    entries.append(
-                        NameEntry(entity.id, label, field_, kind, norm, frozenset(norm.generic))
-                    )
+                    entries.append(NameEntry(entity.id, label, field_, kind, norm,
+                                             frozenset(norm.generic), entity.country,
+                                             weak_name(norm)))
             for identifier in entity.identifiers:
                 self._index_identifier(entity, identifier, identifier_index, tickers)
         self._entries = tuple(entries)
@@ -214,16 +225,27 @@ class Matcher:
     def match(self, query: Query, limit: int = 5) -> MatchOutcome:
         """Screen one query; candidates scoring below POSSIBLE_THRESHOLD are left out."""
         found: list[Candidate] = []
+        hits: list[tuple[str, str, frozenset[str]]] = []  # (type, value, entities it found)
         for kind, value, exchange in query.identifiers:
             if kind == "ticker":
-                found += self._ticker_candidates(value, exchange)
+                found_here = self._ticker_candidates(value, exchange)
             elif kind == "domain":
-                found += self._domain_candidates(value)
+                found_here = self._domain_candidates(value)
             else:
-                found += self._identifiers.get((kind, value), ())
+                found_here = list(self._identifiers.get((kind, value), ()))
+            found += found_here
+            if kind in _CHECKED_TYPES or (kind == "ticker" and exchange is not None):
+                hits.append((kind, value, frozenset(c.entity_id for c in found_here)))
         name = query.normalised
         if name is not None and not name.empty:
-            found += self._name_candidates(name)
+            scores = self._name_scores(name)
+            if hits:
+                found += [self._weighed(entity_id, name, scored, hits)
+                          for entity_id, (scored, used) in scores.items()]
+            else:
+                found += [make_candidate(entity_id, scored.score, scored.entry.field,
+                                         explain(used, scored))
+                          for entity_id, (scored, used) in scores.items()]
         if not found:
             return MatchOutcome("no_match", (), query)
         if len(found) > 1:
@@ -235,6 +257,47 @@ class Matcher:
         else:
             kept = tuple(c for c in found[: max(limit, 0)] if c.score >= POSSIBLE_THRESHOLD)
         return MatchOutcome(status, kept, query)
+
+    def _weighed(
+        self,
+        entity_id: str,
+        name: NormalisedName,
+        scored: NameScore,
+        hits: list[tuple[str, str, frozenset[str]]],
+    ) -> Candidate:
+        """A name candidate weighed against the query's identifiers that did not find this
+        entity: one the entity records otherwise, or whose country is not the entity's, lowers
+        the score; with a short or common name any of them keeps it from being a match."""
+        entity = self._entities[entity_id]
+        text = explain(name if not scored.places else name.placeless or name, scored)
+        score = scored.score
+        recorded = {(i.type, i.value) for i in entity.identifiers}
+        recorded_types = {kind for kind, _ in recorded}
+        slight = scored.entry.weak is not None or len(scored.entry.norm.compact) <= SHORT_NAME
+        notes = []
+        for kind, value, entities in hits:
+            if entity_id in entities:
+                continue
+            label = _LABELS.get(kind, kind)
+            if kind in recorded_types and kind != "ticker":
+                score -= SCORES.identifier_disagrees_less
+                notes.append(f"the query's {label} {value} is not the one the watchlist records "
+                             f"for this company")
+            elif not entities:
+                notes.append(f"the query's {label} {value} belongs to no watchlist entity")
+            else:
+                notes.append(f"the query's {label} {value} is another watchlist entity's")
+            country = value[:2] if kind == "isin" else None
+            if (country and entity.country and country != entity.country
+                    and country not in _INTERNATIONAL_ISIN):
+                score -= SCORES.identifier_country_less
+                notes.append(f"its country {country} is not this company's ({entity.country})")
+        if not notes:
+            return make_candidate(entity_id, score, scored.entry.field, text)
+        if slight and score >= MATCH_THRESHOLD:
+            score = POSSIBLE_CAP
+            notes.append("the name alone is too short or common to outweigh that")
+        return make_candidate(entity_id, score, scored.entry.field, f"{text}; " + "; ".join(notes))
 
     def _ticker_candidates(self, symbol: str, exchange: str | None) -> list[Candidate]:
         listings = self._tickers.get(symbol, ())
@@ -301,13 +364,29 @@ class Matcher:
                 ]
         return []
 
-    def _name_candidates(self, query: NormalisedName) -> list[Candidate]:
-        best: dict[str, NameScore] = {}
+    def _name_scores(
+        self, query: NormalisedName
+    ) -> dict[str, tuple[NameScore, NormalisedName]]:
+        """The best name score per entity, with the query form it was reached with (the name as
+        given, or without the places written before or after it)."""
+        best: dict[str, tuple[NameScore, NormalisedName]] = {}
+        self._score_entries(query, self._candidate_entries(query), best)
+        placeless = query.placeless
+        if placeless is not None:
+            self._score_placeless(query, placeless, best)
+        return best
+
+    def _score_entries(
+        self,
+        query: NormalisedName,
+        numbers: Iterable[int],
+        best: dict[str, tuple[NameScore, NormalisedName]],
+    ) -> None:
         query_generic = frozenset(query.generic)
         entries = self._entries
         union = self._generic_union
         weight = query.weight
-        for number in self._candidate_entries(query):
+        for number in numbers:
             entry = entries[number]
             other = entry.norm.weight
             # The best score two names of these weights can reach (all of the lighter shared).
@@ -316,12 +395,45 @@ class Matcher:
             scored = score_name(query, query_generic, entry, union[entry.entity_id])
             if scored is not None:
                 previous = best.get(entry.entity_id)
-                if previous is None or scored.score > previous.score:
-                    best[entry.entity_id] = scored
-        return [
-            make_candidate(entity_id, scored.score, scored.entry.field, explain(query, scored))
-            for entity_id, scored in best.items()
-        ]
+                if previous is None or scored.score > previous[0].score:
+                    best[entry.entity_id] = (scored, query)
+
+    def _score_placeless(
+        self,
+        query: NormalisedName,
+        placeless: NormalisedName,
+        best: dict[str, tuple[NameScore, NormalisedName]],
+    ) -> None:
+        """Score the name without the places written around it. A place neither makes nor
+        breaks a match: it is set aside unless the watchlist name holds it; one written before
+        the name only when it is in the entity's country (it may be part of the name); one that
+        contradicts the entity's country keeps the name from being a match."""
+        query_generic = frozenset(placeless.generic)
+        entries = self._entries
+        union = self._generic_union
+        place_words = {word for place in query.places for word in place.text.split()}
+        for number in self._candidate_entries(placeless):
+            entry = entries[number]
+            if place_words & set(entry.norm.distinctive):
+                continue
+            country = entry.country
+            agrees = country is not None and any(country in p.countries for p in query.places)
+            if any(p.before for p in query.places) and not agrees:
+                continue
+            scored = score_name(placeless, query_generic, entry, union[entry.entity_id],
+                                country_agrees=agrees)
+            if scored is None:
+                continue
+            contradicting = [p for p in query.places
+                             if country is not None and country not in p.countries]
+            if contradicting and scored.score >= MATCH_THRESHOLD:
+                where = ", ".join(f"'{p.text}' ({'/'.join(p.countries)})" for p in contradicting)
+                scored = replace(scored, score=POSSIBLE_CAP, strong=False, weak_reason=(
+                    f"the query places it in {where}, the watchlist in {country}"))
+            scored = replace(scored, places=query.places)
+            previous = best.get(entry.entity_id)
+            if previous is None or scored.score > previous[0].score:
+                best[entry.entity_id] = (scored, placeless)
 
     def _lookup(self, token: str) -> list[tuple[int, ...]]:
         """Posting lists of the token and of the indexed tokens one edit away from it."""

@@ -47,6 +47,9 @@ class ScoreTable:
     resemblance: float = 0.88  # x the Dice similarity of the distinctive words
     foreign_generic_less: float = 0.04  # the query adds generic words the entity never uses
     crossed_generic_less: float = 0.04  # each side has generic words the other lacks
+    # -- identifiers that disagree with a name --
+    identifier_disagrees_less: float = 0.05  # the entity records another value of that type
+    identifier_country_less: float = 0.03  # an ISIN of another country than the entity's
     # -- several fields --
     further_field_more: float = 0.01  # for each further field agreeing on one entity (match only)
 

@@ -11,11 +11,18 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
-from esgscreen.core.names import NormalisedName, compatible_legal_families, legal_forms_agree
+from esgscreen.core.names import (
+    NormalisedName,
+    Place,
+    common_word,
+    compatible_legal_families,
+    legal_forms_agree,
+    short_cjk,
+)
 from esgscreen.core.scores import MATCH_THRESHOLD, POSSIBLE_CAP, POSSIBLE_THRESHOLD, SCORES
 
 __all__ = ["TYPO_MIN_LENGTH", "Candidate", "NameEntry", "NameScore", "explain", "make_candidate",
-           "score_name", "typo"]
+           "score_name", "typo", "weak_name"]
 
 TYPO_MIN_LENGTH = 9  # shorter words must be spelt exactly to match (8 letters: see typo)
 SHORT_NAME = 4  # a one-word Latin name this short must come with its legal form, if it has one
@@ -47,7 +54,19 @@ class NameEntry:
     kind: str  # "name", or the alias kind (former, trading, local_script ...)
     norm: NormalisedName
     generic: frozenset[str]
+    country: str | None = None  # the entity's country (ISO 3166-1 alpha-2)
+    weak: str | None = None  # why this name alone cannot identify the company (see weak_name)
 
+
+def weak_name(norm: NormalisedName) -> str | None:
+    """Why a watchlist name cannot identify a company on its own, or None: its distinctive
+    part is one common word (from the register and English word tables) or two ideographs,
+    kana or hangul or fewer."""
+    if short_cjk(norm):
+        return f"'{norm.compact}' is too short a name to identify a company on its own"
+    if len(norm.distinctive) == 1:
+        return common_word(norm.distinctive[0])
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +81,7 @@ class NameScore:
     foreign: frozenset[str]  # generic words of the query this entity never uses
     families_agree: bool
     weak_reason: str | None
+    places: tuple[Place, ...] = ()  # places of the query set aside to reach this score
 
 
 def typo(a: str, b: str) -> bool:
@@ -119,8 +139,15 @@ def score_name(
     query_generic: frozenset[str],
     entry: NameEntry,
     entity_generic: frozenset[str],
+    country_agrees: bool = False,
 ) -> NameScore | None:
-    """Score a query name against one watchlist name (see the score bands); None below them."""
+    """Score a query name against one watchlist name (see the score bands); None below them.
+
+    A name that is weak alone (`weak_name`: one common word, a two-character short name)
+    matches only with a co-signal - the legal form it is recorded with, all of its generic
+    words, or a place in the query in the entity's country - and is never a resemblance: a
+    query that adds words to it, or changes a letter, is another company.
+    """
     name = entry.norm
     if query.compact == name.compact:
         pairs = [(query.compact, name.compact, 1.0)]
@@ -139,6 +166,10 @@ def score_name(
     foreign = query_generic - entity_generic
     omitted = entry.generic - query_generic
     families_agree = compatible_legal_families(query.families, name.families)
+    if entry.weak is not None and (
+        not full or foreign or any(sim < 1.0 for _, _, sim in pairs)
+    ):
+        return None
 
     weak_reason = None
     if full:
@@ -168,6 +199,14 @@ def score_name(
                 f"the watchlist does not record the short form '{query.compact}' for this "
                 f"company, only with {_words(omitted)}"
             )
+        elif entry.weak is not None and not (
+            country_agrees
+            or (entry.generic and query_generic == entry.generic)
+            or (name.legal_forms and query.legal_forms
+                and legal_forms_agree(query.legal_forms, name.legal_forms))
+        ):
+            weak_reason = (f"{entry.weak}: it needs the legal form, the other words or the "
+                           f"country of this company")
         else:
             typos = sum(1 for _, _, sim in pairs if sim < 1.0)
             score = SCORES.name_equal - SCORES.name_typo_less * typos
@@ -181,6 +220,8 @@ def score_name(
                               omitted, foreign, families_agree, None)
     if query.all_generic or name.all_generic:
         return None
+    if not full and all(common_word(n) is not None for _, n, _ in pairs):
+        return None  # sharing only common words (Industrial, Positive) is no resemblance
     score = _RESEMBLANCE * 2 * shared / (query.weight + name.weight)
     if foreign:
         score -= SCORES.foreign_generic_less
@@ -206,7 +247,7 @@ def explain(query: NormalisedName, scored: NameScore) -> str:
             detail.append("one typo: " + ", ".join(typos))
         if scored.omitted:
             detail.append(f"the query omits {_words(scored.omitted)}")
-        ignored = _ignored(query)
+        ignored = _ignored(query, scored.places)
         if ignored:
             detail.append("ignored " + ignored)
         if not scored.families_agree:
@@ -237,10 +278,14 @@ def _words(words: Iterable[str]) -> str:
     return ", ".join(f"'{w}'" for w in sorted(words))
 
 
-def _ignored(query: NormalisedName) -> str:
+def _ignored(query: NormalisedName, places: tuple[Place, ...] = ()) -> str:
     parts = []
     if query.legal_forms:
         parts.append("legal form " + _words(query.legal_forms))
+    if query.decorations:
+        parts.append("decoration " + _words(query.decorations))
+    if places:
+        parts.append("place " + _words(place.text for place in places))
     if query.transliterated:
         parts.append("script (transliterated)")
     return " and ".join(parts)
