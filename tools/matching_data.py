@@ -103,6 +103,7 @@ def legal_forms() -> dict:
                 forms.append({
                     "elf": row["ELF Code"],
                     "country": row["Country Code (ISO 3166-1)"],
+                    "language": row["Language Code (ISO 639-1)"],
                     "abbreviations": abbreviations,
                     "names": name_keys,
                 })

@@ -81,7 +81,7 @@ LEGAL_FORM_FAMILIES: dict[str, tuple[str, ...]] = {
         "株式会社", "有限会社", "合同会社", "有限公司", "股份有限公司",
         "有限责任公司", "有限責任公司", "股份公司", "公司", "주식회사", "유한회사", "주",
     ),
-    "hebrew": ("בעמ",),
+    "hebrew": ("בעמ", "baam"),
 }
 # Families that name the same kind of company in different languages: a Japanese 株式会社 is
 # rendered "Co., Ltd." or "Corporation" in English, an Israeli בע"מ is a "Ltd".
@@ -116,14 +116,15 @@ _FORM_ABBREVIATIONS = {
     "otkrytoeaktsionernoeobshchestvo": "oao", "zakrytoeaktsionernoeobshchestvo": "zao",
     "obshchestvosogranichennoyotvetstvennostyu": "ooo",
     "gesmbh": "gmbh", "mbh": "gmbh", "gmbhandcokg": "gmbhcokg", "abpubl": "ab", "publ": "ab",
-    "spolsro": "sro", "andco": "co",
+    "spolsro": "sro", "andco": "co", "주식회사": "주", "유한회사": "유",
 }
 # Forms that name the same kind of company: an American "Corp." is also an "Inc.", a Japanese
 # kabushiki kaisha writes itself "Co., Ltd." or "Corporation", a Russian PAO is a PJSC.
 _FORM_CLASSES: dict[str, frozenset[str]] = {
     **{form: frozenset({"corporation"}) for form in ("inc", "corp", "co", "coinc")},
     **{form: frozenset({"limited"}) for form in ("ltd", "plc", "pteltd", "pte", "ptyltd", "pty",
-                                                  "pvtltd", "pvt", "sdnbhd", "bhd", "有限公司")},
+                                                  "pvtltd", "pvt", "sdnbhd", "bhd", "有限公司",
+                                                  "בעמ", "baam")},
     **{form: frozenset({"corporation", "limited"}) for form in ("coltd", "kk", "股份有限公司")},
     **{form: frozenset({"llc"}) for form in ("llc", "ooo", "有限责任公司", "有限責任公司")},
     **{form: frozenset({"joint_stock"}) for form in ("jsc", "ao", "pjsc", "pao", "ojsc", "oao",
@@ -415,10 +416,10 @@ def _add_elf_forms() -> str:
     any of them (Aktiebolag -> ab, Société anonyme -> sa, 株 -> kk), else its first trusted
     abbreviation. Abbreviations are trusted when the list writes them with dots (Kft.), in
     their own script (株), or the families know them; bare letters (KD, OBA) could be a word of
-    a name. A form written as an everyday word or a word of listed companies' names (Fund.,
-    Railroad, Sat.) is left out, and so is a full name with an English word outside the legal
-    vocabulary (Business Trust, Community Interest Company): such words belong to names.
-    A name held by several forms takes the token most of them give.
+    a name. A form written as an everyday English word (Fund., Railroad, Sat.) is left out, and
+    so is an English full name with an English word outside the legal vocabulary (Business
+    Trust, Community Interest Company): such words belong to names. A name held by several
+    forms takes the token most of them give.
     """
     data = tables.legal_forms()
     hand = dict(_LEGAL)
@@ -437,9 +438,10 @@ def _add_elf_forms() -> str:
             canonical, family = "".join(trusted[0]), ""
         else:
             continue
-        keys = [a for a in trusted
-                if len(a) > 1 or (a[0] not in _ENGLISH and a[0] not in _REGISTER_COUNTS)]
-        keys += [n for n in names if not any(_english(t) and t not in vocabulary for t in n) and (
+        keys = [a for a in trusted if len(a) > 1 or a[0] not in _ENGLISH]
+        english = form.get("language") == "en"
+        keys += [n for n in names
+                 if not (english and any(_english(t) and t not in vocabulary for t in n)) and (
             2 <= len(n) <= _ELF_NAME_MAX
             or (len(n) == 1 and (len(n[0]) >= _ELF_WORD_MIN or not n[0].isascii())))]
         for key in keys:

@@ -220,8 +220,8 @@ def score_name(
                               omitted, foreign, families_agree, None)
     if query.all_generic or name.all_generic:
         return None
-    if not full and all(common_word(n) is not None for _, n, _ in pairs):
-        return None  # sharing only common words (Industrial, Positive) is no resemblance
+    if not full and len(pairs) == 1 and common_word(pairs[0][1]) is not None:
+        return None  # sharing one common word (Industrial, Positive) is no resemblance
     score = _RESEMBLANCE * 2 * shared / (query.weight + name.weight)
     if foreign:
         score -= SCORES.foreign_generic_less
