@@ -68,6 +68,7 @@ def _split_abbreviations(text: str) -> list[str]:
 
 
 _CYRILLIC_C = str.maketrans({"ц": "c", "Ц": "C"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 # "Sociedad Limitada Laboral o Sociedad de Responsabilidad Limitada Laboral": two names.
 _ALTERNATIVES = re.compile(r"\s+(?:o|or|ou|oder|eller|ali|alebo|nebo|vagy)\s+|\s*/\s*", re.I)
 
@@ -89,6 +90,8 @@ def legal_forms() -> dict:
                 names.append(local.translate(_CYRILLIC_C))
             names += [part for name in names for part in _ALTERNATIVES.split(name)
                       if part != name]
+            names += [name.translate(_UMLAUTS) for name in names
+                      if name.translate(_UMLAUTS) != name]  # beschränkter as beschraenkter
             abbreviations = []
             for raw in raw_abbreviations:
                 tokens = name_tokens(raw)
@@ -185,8 +188,8 @@ def places() -> dict:
             return
         if len("".join(tokens)) < 4:
             return
-        if word_check and zipf_frequency(" ".join(tokens), "en") >= PLACE_WORD_ZIPF:
-            return
+        if word_check and len(tokens) == 1 and zipf_frequency(tokens[0], "en") >= PLACE_WORD_ZIPF:
+            return  # a word first (Victoria, Central); New York is a place whatever its frequency
         found[" ".join(tokens)].add(country)
 
     locales = _package_file("pycountry", "locales")

@@ -273,7 +273,9 @@ class Matcher:
         score = scored.score
         recorded = {(i.type, i.value) for i in entity.identifiers}
         recorded_types = {kind for kind, _ in recorded}
-        slight = scored.entry.weak is not None or len(scored.entry.norm.compact) <= SHORT_NAME
+        entry = scored.entry
+        slight = entry.weak is not None or (len(entry.norm.compact) <= SHORT_NAME
+                                             and not entry.generic)
         notes = []
         for kind, value, entities in hits:
             if entity_id in entities:
@@ -293,11 +295,11 @@ class Matcher:
                 score -= SCORES.identifier_country_less
                 notes.append(f"its country {country} is not this company's ({entity.country})")
         if not notes:
-            return make_candidate(entity_id, score, scored.entry.field, text)
+            return make_candidate(entity_id, score, entry.field, text)
         if slight and score >= MATCH_THRESHOLD:
             score = POSSIBLE_CAP
             notes.append("the name alone is too short or common to outweigh that")
-        return make_candidate(entity_id, score, scored.entry.field, f"{text}; " + "; ".join(notes))
+        return make_candidate(entity_id, score, entry.field, f"{text}; " + "; ".join(notes))
 
     def _ticker_candidates(self, symbol: str, exchange: str | None) -> list[Candidate]:
         listings = self._tickers.get(symbol, ())
