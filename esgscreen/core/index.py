@@ -22,7 +22,7 @@ from esgscreen.core.identifiers import (
     venue_accepts,
 )
 from esgscreen.core.model import Entity, Identifier
-from esgscreen.core.names import NormalisedName, normalise_name, unglue
+from esgscreen.core.names import NormalisedName, common_word, normalise_name, unglue
 from esgscreen.core.query import Query
 from esgscreen.core.scores import (
     MATCH_THRESHOLD,
@@ -140,9 +140,10 @@ class Matcher:
                         continue
                     seen.add(key)
                     union.update(norm.generic)
+                    common = frozenset(t for t in norm.distinctive if common_word(t))
                     entries.append(NameEntry(entity.id, label, field_, kind, norm,
                                              frozenset(norm.generic), entity.country,
-                                             weak_name(norm)))
+                                             weak_name(norm), common))
             for identifier in entity.identifiers:
                 self._index_identifier(entity, identifier, identifier_index, tickers)
         self._entries = tuple(entries)
@@ -407,9 +408,10 @@ class Matcher:
         best: dict[str, tuple[NameScore, NormalisedName]],
     ) -> None:
         """Score the name without the places written around it. A place neither makes nor
-        breaks a match: it is set aside unless the watchlist name holds it; one written before
-        the name only when it is in the entity's country (it may be part of the name); one that
-        contradicts the entity's country keeps the name from being a match."""
+        breaks a match: it is set aside only for an entity whose country the watchlist records
+        and whose name does not hold it; one written before the name only when it is in that
+        country (it may be part of the name); one in another country keeps the name from being
+        a match. A country's name that agrees is the co-signal a common-word name needs."""
         query_generic = frozenset(placeless.generic)
         entries = self._entries
         union = self._generic_union
@@ -419,15 +421,17 @@ class Matcher:
             if place_words & set(entry.norm.distinctive):
                 continue
             country = entry.country
-            agrees = country is not None and any(country in p.countries for p in query.places)
+            if country is None:
+                continue
+            agrees = any(country in p.countries for p in query.places)
             if any(p.before for p in query.places) and not agrees:
                 continue
+            named = any(p.is_country and country in p.countries for p in query.places)
             scored = score_name(placeless, query_generic, entry, union[entry.entity_id],
-                                country_agrees=agrees)
+                                country_agrees=named)
             if scored is None:
                 continue
-            contradicting = [p for p in query.places
-                             if country is not None and country not in p.countries]
+            contradicting = [p for p in query.places if country not in p.countries]
             if contradicting and scored.score >= MATCH_THRESHOLD:
                 where = ", ".join(f"'{p.text}' ({'/'.join(p.countries)})" for p in contradicting)
                 scored = replace(scored, score=POSSIBLE_CAP, strong=False, weak_reason=(

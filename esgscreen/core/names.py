@@ -296,6 +296,7 @@ class Place:
     text: str  # as normalised tokens, space-separated
     countries: tuple[str, ...]  # ISO 3166-1 alpha-2 codes of the places of that name
     before: bool  # written before the name (Lisboa Northwind) rather than after it
+    is_country: bool = False  # the name of a country (Portugal), not of a region or city
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,7 +559,7 @@ def normalise_name(raw: str) -> NormalisedName:
     """Normalise a company name for matching (pure; the same input always gives the same value)."""
     text, transliterated = _fold(unglue(raw))
     text, decorations = _strip_decorations(text) if "/" in text or "\\" in text else (text, [])
-    hyphenated = _HYPHEN_CLASS.search(text)
+    hyphenated = _HYPHEN_CLASS.search(text) if "-" in text else None
     if hyphenated:
         decorations.append(hyphenated.group().strip())
     tokens = _tokens(text)
@@ -566,7 +567,10 @@ def normalise_name(raw: str) -> NormalisedName:
     if len(tokens) >= 2 and (tokens[-1],) not in _LEGAL:
         tokens[-1] = _LEGAL_MISSPELT.get(tokens[-1]) or tokens[-1]  # Corporaton
     legal = _strip_legal(tokens)
-    places, rest = _edge_places(tokens) if len(tokens) >= 2 else ((), tokens)
+    if len(tokens) >= 2 and (tokens[-1] in _PLACE_ENDS or tokens[0] in _PLACE_STARTS):
+        places, rest = _edge_places(tokens)
+    else:
+        places, rest = (), tokens
     placeless = None
     if places:
         rest_legal = _strip_legal(rest)
@@ -640,6 +644,9 @@ _PLACE_TABLE: dict[tuple[str, ...], tuple[str, ...]] = {
     tuple(name.split()): tuple(codes) for name, codes in tables.places()["places"].items()
 }
 _PLACE_MAX = max((len(key) for key in _PLACE_TABLE), default=1)
+_COUNTRY_NAMES = frozenset(tuple(name.split()) for name in tables.places().get("countries", ()))
+_PLACE_ENDS = frozenset(key[-1] for key in _PLACE_TABLE)  # to pass most names by at once
+_PLACE_STARTS = frozenset(key[0] for key in _PLACE_TABLE)
 
 
 def _edge_places(tokens: list[str]) -> tuple[tuple[Place, ...], list[str]]:
@@ -657,7 +664,7 @@ def _edge_places(tokens: list[str]) -> tuple[tuple[Place, ...], list[str]]:
                 remaining = rest[size:] if before else rest[:-size]
                 if all(t in _STOPWORDS or t in _GENERIC for t in remaining):
                     continue
-                found.append(Place(" ".join(key), countries, before))
+                found.append(Place(" ".join(key), countries, before, key in _COUNTRY_NAMES))
                 rest = remaining
                 break
             else:

@@ -56,6 +56,7 @@ class NameEntry:
     generic: frozenset[str]
     country: str | None = None  # the entity's country (ISO 3166-1 alpha-2)
     weak: str | None = None  # why this name alone cannot identify the company (see weak_name)
+    common: frozenset[str] = frozenset()  # its distinctive words that are common (common_word)
 
 
 def weak_name(norm: NormalisedName) -> str | None:
@@ -220,7 +221,7 @@ def score_name(
                               omitted, foreign, families_agree, None)
     if query.all_generic or name.all_generic:
         return None
-    if not full and len(pairs) == 1 and common_word(pairs[0][1]) is not None:
+    if not full and len(pairs) == 1 and pairs[0][1] in entry.common:
         return None  # sharing one common word (Industrial, Positive) is no resemblance
     score = _RESEMBLANCE * 2 * shared / (query.weight + name.weight)
     if foreign:

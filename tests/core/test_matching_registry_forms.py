@@ -125,7 +125,13 @@ def test_everyday_words_of_the_list_stay_words_of_the_name(name: str) -> None:
 def test_place_table_knows_countries_regions_and_cities() -> None:
     assert place_countries("portugal") == ("PT",)
     assert "PT" in place_countries("lisboa") and "PT" in place_countries("porto")
-    assert "US" in place_countries("delaware")
+    assert place_countries("new york") == ("US",) and place_countries("munchen") == ("DE",)
+    # one-word places that are also everyday words, or words of listed companies' names
+    assert place_countries("phoenix") == place_countries("delta") == place_countries("tokyo") == ()
+
+
+def test_a_place_is_not_set_aside_for_an_entity_without_a_country() -> None:
+    assert screen(name="Quarto Sensing Portugal")[0] != "match"
 
 
 @pytest.mark.parametrize("name", ["Northwind Sistemas Lisboa", "Northwind Sistemas Portugal",
