@@ -146,8 +146,9 @@ def score_name(
 
     A name that is weak alone (`weak_name`: one common word, a two-character short name)
     matches only with a co-signal - the legal form it is recorded with, all of its generic
-    words, or a place in the query in the entity's country - and is never a resemblance: a
-    query that adds words to it, or changes a letter, is another company.
+    words or its first ones (a name cut short: Tiger Global, not Tiger Management), or the
+    name of its country in the query - and is never a resemblance: a query that adds words to
+    it, or changes a letter, is another company.
     """
     name = entry.norm
     if query.compact == name.compact:
@@ -203,6 +204,7 @@ def score_name(
         elif entry.weak is not None and not (
             country_agrees
             or (entry.generic and query_generic == entry.generic)
+            or (query_generic and name.text.startswith(query.text + " "))  # cut short: Tiger Global
             or (name.legal_forms and query.legal_forms
                 and legal_forms_agree(query.legal_forms, name.legal_forms))
         ):
