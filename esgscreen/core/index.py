@@ -52,6 +52,7 @@ _MAX_POSTINGS = 256  # a token shared by more names than this is no use for find
 _FUZZY_MIN_LENGTH = 5  # tokens this long are also found with one letter changed
 _NARROW_ABOVE = 32  # candidates from one required word beyond which a second one narrows them
 
+_REACH = 2 * SCORES.resemblance  # x the lighter name's weight: the most two names can share
 _CHECKED_TYPES = frozenset({"isin", "lei", "cik", "cusip", "figi"})
 _INTERNATIONAL_ISIN = frozenset({"XS", "EU", "XA", "XB", "XC", "XD", "QS", "QT"})
 
@@ -226,20 +227,17 @@ class Matcher:
     def match(self, query: Query, limit: int = 5) -> MatchOutcome:
         """Screen one query; candidates scoring below POSSIBLE_THRESHOLD are left out."""
         found: list[Candidate] = []
-        hits: list[tuple[str, str, frozenset[str]]] = []  # (type, value, entities it found)
         for kind, value, exchange in query.identifiers:
             if kind == "ticker":
-                found_here = self._ticker_candidates(value, exchange)
+                found += self._ticker_candidates(value, exchange)
             elif kind == "domain":
-                found_here = self._domain_candidates(value)
+                found += self._domain_candidates(value)
             else:
-                found_here = list(self._identifiers.get((kind, value), ()))
-            found += found_here
-            if kind in _CHECKED_TYPES or (kind == "ticker" and exchange is not None):
-                hits.append((kind, value, frozenset(c.entity_id for c in found_here)))
+                found += self._identifiers.get((kind, value), ())
         name = query.normalised
         if name is not None and not name.empty:
             scores = self._name_scores(name)
+            hits = self._hits(query) if query.identifiers else None
             if hits:
                 found += [self._weighed(entity_id, name, scored, hits)
                           for entity_id, (scored, used) in scores.items()]
@@ -258,6 +256,20 @@ class Matcher:
         else:
             kept = tuple(c for c in found[: max(limit, 0)] if c.score >= POSSIBLE_THRESHOLD)
         return MatchOutcome(status, kept, query)
+
+    def _hits(self, query: Query) -> list[tuple[str, str, frozenset[str]]]:
+        """The query's checkable identifiers (security and company numbers, a ticker on an
+        exchange) with the entities each one found."""
+        hits = []
+        for kind, value, exchange in query.identifiers:
+            if kind in _CHECKED_TYPES:
+                found = self._identifiers.get((kind, value), ())
+            elif kind == "ticker" and exchange is not None:
+                found = self._ticker_candidates(value, exchange)
+            else:
+                continue
+            hits.append((kind, value, frozenset(c.entity_id for c in found)))
+        return hits
 
     def _weighed(
         self,
@@ -373,33 +385,25 @@ class Matcher:
         """The best name score per entity, with the query form it was reached with (the name as
         given, or without the places written before or after it)."""
         best: dict[str, tuple[NameScore, NormalisedName]] = {}
-        self._score_entries(query, self._candidate_entries(query), best)
-        placeless = query.placeless
-        if placeless is not None:
-            self._score_placeless(query, placeless, best)
-        return best
-
-    def _score_entries(
-        self,
-        query: NormalisedName,
-        numbers: Iterable[int],
-        best: dict[str, tuple[NameScore, NormalisedName]],
-    ) -> None:
         query_generic = frozenset(query.generic)
         entries = self._entries
         union = self._generic_union
         weight = query.weight
-        for number in numbers:
+        for number in self._candidate_entries(query):
             entry = entries[number]
             other = entry.norm.weight
             # The best score two names of these weights can reach (all of the lighter shared).
-            if 2 * SCORES.resemblance * min(weight, other) < POSSIBLE_THRESHOLD * (weight + other):
+            if _REACH * min(weight, other) < POSSIBLE_THRESHOLD * (weight + other):
                 continue
             scored = score_name(query, query_generic, entry, union[entry.entity_id])
             if scored is not None:
                 previous = best.get(entry.entity_id)
                 if previous is None or scored.score > previous[0].score:
                     best[entry.entity_id] = (scored, query)
+        placeless = query.placeless
+        if placeless is not None:
+            self._score_placeless(query, placeless, best)
+        return best
 
     def _score_placeless(
         self,

@@ -573,6 +573,7 @@ def normalise_name(raw: str) -> NormalisedName:
         places, rest = (), tokens
     placeless = None
     if places:
+        rest = list(rest)
         rest_legal = _strip_legal(rest)
         more, rest = _edge_places(rest) if len(rest) >= 2 else ((), rest)
         places += more
@@ -591,7 +592,6 @@ def _finish(
     places: tuple[Place, ...],
     placeless: NormalisedName | None,
 ) -> NormalisedName:
-    tokens = list(tokens)
     if len(tokens) >= 2 and tokens[-1] not in _GENERIC and len(tokens[-1]) >= 6:
         # A truncated last word ("TECHNOLO" in a 30-character security name field).
         for spelling in _GENERIC_PREFIXABLE:
