@@ -10,8 +10,8 @@ The universe is what two packages of the `test` extra ship as data:
 
 Each company is screened by name alone and by name with its own identifier (CIK or ISIN). The
 watchlist's own companies are left out by identifier: a registrant whose CIK, or a listing
-whose ticker on a US venue, or an index member whose ISIN (or whose US ticker's CIK) the
-watchlist records. Every other
+whose ticker on a US venue, or an index member whose ISIN the watchlist records, and the
+registrant of that index member's US ticker (and the other way round). Every other
 company must come out ``no_match``, or rarely ``possible_match``.
 """
 
@@ -43,6 +43,11 @@ def _sec_rows() -> list[dict[str, str]]:
     return pq.read_table(path).to_pylist()
 
 
+def _symbols(stock: dict) -> set[str]:
+    symbols = {s.get("yahoo") for s in stock.get("symbols") or ()} | {stock.get("symbol")}
+    return {s for s in symbols if s}
+
+
 @pytest.fixture(scope="module")
 def universe() -> tuple[Matcher, list[dict[str, str]]]:
     entities = list(read_watchlist(ROOT / "watchlist").entities.values())
@@ -60,16 +65,19 @@ def universe() -> tuple[Matcher, list[dict[str, str]]]:
     ciks |= set(UNRECORDED)
     rows = _sec_rows()
     cik_of_ticker = {row["ticker"]: row["cik"].lstrip("0") for row in rows}
+    stocks = pytickersymbols.PyTickerSymbols().get_all_stocks()
+    for stock in stocks:  # an index member whose ISIN is the watchlist's: its US listing's CIK
+        if set(stock.get("isins") or ()) & isins:
+            ciks |= {cik_of_ticker[s] for s in _symbols(stock) if s in cik_of_ticker}
     queries: list[dict[str, str]] = []
     for row in rows:
         cik = row["cik"].lstrip("0")
         if cik in ciks or row["ticker"] in us_tickers:
             continue
         queries += [{"name": row["name"]}, {"name": row["name"], "cik": cik}]
-    for stock in pytickersymbols.PyTickerSymbols().get_all_stocks():
+    for stock in stocks:
         own = [isin for isin in stock.get("isins") or () if isin]
-        us_symbols = {s.get("yahoo") for s in stock.get("symbols") or ()} | {stock.get("symbol")}
-        if set(own) & isins or any(cik_of_ticker.get(s) in ciks for s in us_symbols if s):
+        if set(own) & isins or any(cik_of_ticker.get(s) in ciks for s in _symbols(stock)):
             continue  # its ISIN, or its US ticker's CIK, is the watchlist's
         queries.append({"name": stock["name"]})
         if own:

@@ -22,7 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from esgscreen.app import create_app
 from esgscreen.core.model import Alias, Entity, Evidence, Flag, Identifier
-from esgscreen.loading import load_directory
+from esgscreen.service.loading import load_directory
 from esgscreen.store import repository
 from esgscreen.store.db import Store
 from esgscreen.watchlist.files import read_watchlist

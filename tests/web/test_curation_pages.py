@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from esgscreen.loading import load_directory
+from esgscreen.service.loading import load_directory
 from esgscreen.store import audit, repository, users
 from esgscreen.store.db import Store
 from tests.conftest import WATCHLIST_DIR, make_app
