@@ -462,6 +462,8 @@ def _add_elf_forms() -> str:
 
 ELF_VERSION = _add_elf_forms()
 _LEGAL_MAX = max(len(k) for k in _LEGAL)
+_LEGAL_LAST = frozenset(k[-1] for k in _LEGAL)  # a name not ending in one of these has no form
+_PREFIX_FIRST = frozenset(k[0] for k in _PREFIX_KEYS)
 _LEGAL_MISSPELT = _Misspellings({key[0]: key[0] for key in _LEGAL if len(key) == 1})
 
 # --- decorations -----------------------------------------------------------------------------
@@ -494,7 +496,7 @@ def _strip_noise(tokens: list[str]) -> list[str]:
 def _strip_legal(tokens: list[str]) -> list[tuple[str, str]]:
     """Remove legal forms from the end, from the start, and unambiguous ones anywhere."""
     found: list[tuple[str, str]] = []
-    while len(tokens) > 1:
+    while len(tokens) > 1 and tokens[-1] in _LEGAL_LAST:
         for size in range(min(_LEGAL_MAX, len(tokens) - 1), 0, -1):
             key = tuple(tokens[-size:])
             if key in _LEGAL and key not in _PREFIX_ONLY:
@@ -504,7 +506,7 @@ def _strip_legal(tokens: list[str]) -> list[tuple[str, str]]:
         else:
             break
         _strip_noise(tokens)
-    while len(tokens) > 1:
+    while len(tokens) > 1 and tokens[0] in _PREFIX_FIRST:
         for size in range(min(_LEGAL_MAX, len(tokens) - 1), 0, -1):
             key = tuple(tokens[:size])
             if key in _PREFIX_KEYS:
