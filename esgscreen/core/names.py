@@ -8,6 +8,15 @@ generic words never make a match alone. Generic words and legal forms of eight l
 are also recognised with one typo (Technlogies, Holdinsg, Corporaton), keeping the first two
 letters; a camel-case word ending in one is split (NSOGroup, DahuaTechnology, FinFisherGmbH).
 
+Legal forms come from a hand-kept table of the common forms and their legal traditions,
+extended from the ISO 20275 Entity Legal Forms list (`_add_elf_forms`): a form's full local
+name and its abbreviations give one token (Aktiebolag and AB give ab). Registry decorations
+(/DE/, ADR, CEDEAR, Class A, -W) are set aside and kept in `decorations`. Places written before
+or after a name (Lisboa, Porto, Portugal) are kept in `places`, with the name without them in
+`placeless`; whether they count is the matcher's decision. `common_word` says, from the
+register and English word tables, when a word cannot identify a company on its own. The tables
+are read from `esgscreen/core/data/` (see `esgscreen.core.tables`).
+
 Scripts: Latin diacritics are folded (Société -> societe); Cyrillic and Greek are transliterated
 to Latin, so a name written in either script meets its transliteration; scripts without a
 transliteration table here (Chinese, Japanese, Hebrew, Arabic ...) are compared in their own
