@@ -94,7 +94,7 @@ def legal_forms() -> dict:
                       if part != name]
             names += [name.translate(_UMLAUTS) for name in names
                       if name.translate(_UMLAUTS) != name]  # beschränkter as beschraenkter
-            abbreviations = []
+            abbreviations: list[dict] = []
             for raw in raw_abbreviations:
                 tokens = name_tokens(raw)
                 if tokens and tokens not in [a["tokens"] for a in abbreviations]:
@@ -157,7 +157,7 @@ def common_words() -> dict:
     for name in names:
         counts.update(set(normalise_name(name).distinctive))
     register = {token: count for token, count in sorted(counts.items()) if count >= 2}
-    english = {}
+    english: dict[str, float] = {}
     for word in top_n_list("en", 60_000, wordlist="large"):
         zipf = zipf_frequency(word, "en", wordlist="large")
         if zipf < ZIPF_COMMON:

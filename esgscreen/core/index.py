@@ -251,6 +251,7 @@ class Matcher:
             found = _merge(found)
         best = found[0].score
         status = status_for(best)
+        kept: tuple[Candidate, ...]
         if len(found) == 1:
             kept = (found[0],) if best >= POSSIBLE_THRESHOLD and limit > 0 else ()
         else:
@@ -261,6 +262,7 @@ class Matcher:
         """The query's checkable identifiers (security and company numbers, a ticker on an
         exchange) with the entities each one found."""
         hits = []
+        found: Iterable[Candidate]
         for kind, value, exchange in query.identifiers:
             if kind in _CHECKED_TYPES:
                 found = self._identifiers.get((kind, value), ())
