@@ -59,6 +59,9 @@ class Query:
                 "distinctive": list(name.distinctive),
                 "generic": list(name.generic),
                 "legal_forms": list(name.legal_forms),
+                "decorations": list(name.decorations),
+                "places": [{"place": place.text, "countries": list(place.countries)}
+                           for place in name.places],
                 "transliterated": name.transliterated,
             },
             "identifiers": [

@@ -295,3 +295,9 @@ def test_short_cjk_is_two_characters_or_fewer() -> None:
     assert short_cjk(normalise_name("大华"))
     assert not short_cjk(normalise_name("大华股份"))
     assert not short_cjk(normalise_name("SUN"))
+
+
+def test_the_echo_names_what_was_set_aside() -> None:
+    echo = parse_query({"name": "Kleinfeld GmbH /DE/ Berlin"}).to_dict()["name"]
+    assert echo["legal_forms"] == ["gmbh"] and echo["decorations"] == ["/de/"]
+    assert echo["places"] == [{"place": "berlin", "countries": ["DE"]}]
