@@ -502,8 +502,11 @@ def _strip_noise(tokens: list[str]) -> list[str]:
     return removed
 
 
-def _strip_legal(tokens: list[str]) -> list[tuple[str, str]]:
-    """Remove legal forms from the end, from the start, and unambiguous ones anywhere."""
+def _strip_legal(
+    tokens: list[str], decorations: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """Remove legal forms from the end, from the start, and unambiguous ones anywhere (and the
+    decorations a form had before it: Cellebrite ADR Ltd)."""
     found: list[tuple[str, str]] = []
     while len(tokens) > 1 and tokens[-1] in _LEGAL_LAST:
         for size in range(min(_LEGAL_MAX, len(tokens) - 1), 0, -1):
@@ -514,7 +517,9 @@ def _strip_legal(tokens: list[str]) -> list[tuple[str, str]]:
                 break
         else:
             break
-        _strip_noise(tokens)
+        removed = _strip_noise(tokens)
+        if decorations is not None:
+            decorations += removed
     while len(tokens) > 1 and tokens[0] in _PREFIX_FIRST:
         for size in range(min(_LEGAL_MAX, len(tokens) - 1), 0, -1):
             key = tuple(tokens[:size])
@@ -578,7 +583,7 @@ def normalise_name(raw: str) -> NormalisedName:
     decorations += _strip_noise(tokens)
     if len(tokens) >= 2 and (tokens[-1],) not in _LEGAL:
         tokens[-1] = _LEGAL_MISSPELT.get(tokens[-1]) or tokens[-1]  # Corporaton
-    legal = _strip_legal(tokens)
+    legal = _strip_legal(tokens, decorations)
     if len(tokens) >= 2 and (tokens[-1] in _PLACE_ENDS or tokens[0] in _PLACE_STARTS):
         places, rest = _edge_places(tokens)
     else:
@@ -586,7 +591,7 @@ def normalise_name(raw: str) -> NormalisedName:
     placeless = None
     if places:
         rest = list(rest)
-        rest_legal = _strip_legal(rest)
+        rest_legal = _strip_legal(rest, decorations)
         more, rest = _edge_places(rest) if len(rest) >= 2 else ((), rest)
         places += more
         placeless = _finish(raw, rest, legal + rest_legal, transliterated, decorations, (), None)
