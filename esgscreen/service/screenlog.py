@@ -299,7 +299,7 @@ def list_screenings(store: Store, where: ScreeningFilter, limit: int | None = 10
                     offset: int = 0) -> list[Screening]:
     """Records newest first, with a batch's item rows."""
     query = _filtered(select(Screening).options(selectinload(Screening.rows)), where)
-    query = query.order_by(Screening.id.desc()).offset(offset)
+    query = query.order_by(Screening.at.desc(), Screening.id.desc()).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     with store.read() as session:

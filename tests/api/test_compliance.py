@@ -43,6 +43,7 @@ def sign_in(app: Flask, client: FlaskClient, username: str, role: str = "screene
         user = users.create_user(session, username, "a long enough password", role, audit.CLI)
     with client.session_transaction() as session:
         session["user_id"] = user.id
+        session["generation"] = user.session_generation
     return user.id
 
 
