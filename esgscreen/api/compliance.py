@@ -16,6 +16,7 @@ from flask_smorest.pagination import PaginationParameters
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
+from esgscreen import bounds
 from esgscreen.api.access import require
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.schemas import ProblemSchema
@@ -36,6 +37,8 @@ blp = Blueprint("compliance", __name__, url_prefix="/api/v1",
 metrics_blp = FlaskBlueprint("metrics", __name__)
 
 LOG_STATUSES = ("match", "possible_match", "no_match", "error")
+# A record's id in a path: beyond it, a 404 rather than the database's overflow.
+RECORD_ID = f"int(min=1, max={bounds.MAX_ID})"
 
 
 class Moment(fields.Field):
@@ -225,7 +228,7 @@ class ScreeningsExport(MethodView):
             "Content-Disposition": "attachment; filename=esgscreen-screenings.csv"})
 
 
-@blp.route("/screenings/<int:screening_id>")
+@blp.route(f"/screenings/<{RECORD_ID}:screening_id>")
 class ScreeningRecord(MethodView):
     @blp.response(200, ScreeningSchema)
     @blp.alt_response(404, schema=ProblemSchema)
@@ -283,7 +286,7 @@ def _revoke(disposition_id: int, reason: str | None) -> dict:
     return disposition_view(found)
 
 
-@blp.route("/dispositions/<int:disposition_id>")
+@blp.route(f"/dispositions/<{RECORD_ID}:disposition_id>")
 class DispositionRecord(MethodView):
     @blp.response(200, DispositionSchema)
     @blp.alt_response(404, schema=ProblemSchema)
@@ -303,7 +306,7 @@ class DispositionRecord(MethodView):
         return _revoke(disposition_id, None)
 
 
-@blp.route("/dispositions/<int:disposition_id>/revoke")
+@blp.route(f"/dispositions/<{RECORD_ID}:disposition_id>/revoke")
 class RevokeDisposition(MethodView):
     @blp.arguments(RevokeSchema())
     @blp.response(200, DispositionSchema)

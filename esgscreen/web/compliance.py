@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
+from esgscreen import bounds
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.extensions import services
 from esgscreen.service import dispositions
@@ -22,6 +23,7 @@ from esgscreen.web.lookup import PageError, resolve
 bp = Blueprint("records", __name__)
 
 PAGE_SIZE = 200
+RECORD_ID = f"int(min=1, max={bounds.MAX_ID})"
 STATUSES = ("match", "possible_match", "no_match", "error")
 
 
@@ -69,7 +71,7 @@ def screenings() -> ResponseReturnValue:
                            everyone=user.role == "admin"), 422 if problems else 200
 
 
-@bp.get("/screenings/<int:screening_id>")
+@bp.get(f"/screenings/<{RECORD_ID}:screening_id>")
 @login_required
 def screening(screening_id: int) -> ResponseReturnValue:
     user = _signed_in()
@@ -112,7 +114,7 @@ def record_disposition() -> ResponseReturnValue:
     return redirect(back)
 
 
-@bp.post("/dispositions/<int:disposition_id>/revoke")
+@bp.post(f"/dispositions/<{RECORD_ID}:disposition_id>/revoke")
 @login_required
 def revoke_disposition(disposition_id: int) -> ResponseReturnValue:
     _signed_in()
