@@ -16,10 +16,10 @@ from flask_smorest.pagination import PaginationParameters
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
-from esgscreen import bounds
 from esgscreen.api.access import require
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.schemas import ProblemSchema
+from esgscreen.core import bounds
 from esgscreen.extensions import services
 from esgscreen.service import dispositions, metrics
 from esgscreen.service.dispositions import DECISIONS, DispositionInfo, identity

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
-from esgscreen import bounds
+from esgscreen.core import bounds
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.extensions import services
 from esgscreen.service import dispositions
