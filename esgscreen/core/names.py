@@ -479,11 +479,12 @@ _LEGAL_MISSPELT = _Misspellings({key[0]: key[0] for key in _LEGAL if len(key) ==
 
 # The SEC's state-of-incorporation and other suffixes: /DE/, /NEW/, \TX\, Limited/ADR.
 _SLASHED = re.compile(r"(?<=\w\w|\w\.)\s*[/\\]\s*([a-z]{1,4})\s*[/\\]"
+                      r"|(?<=[\w.)])\s+[/\\]([a-z]{1,4})[/\\](?=\s|$)"  # Fund I /DE/
                       r"|(?<=\w\w|\w\.)\s*/\s*([a-z]{1,3})\s*$")  # not A/S, I/S
 
 
 def _strip_decorations(text: str) -> tuple[str, list[str]]:
-    found = [f"/{a or b}/" for a, b in _SLASHED.findall(text)]
+    found = [f"/{a or b or c}/" for a, b, c in _SLASHED.findall(text)]
     if found:
         text = _SLASHED.sub(" ", text)
     return text, found
