@@ -15,7 +15,7 @@ import pytest
 
 from esgscreen.core.matching import Candidate, Matcher, parse_query
 from esgscreen.core.model import Alias, Entity, Identifier
-from esgscreen.core.names import normalise_name
+from esgscreen.core.names import common_word, normalise_name
 from esgscreen.watchlist.files import read_watchlist
 
 ENTITIES = (
@@ -180,3 +180,17 @@ def test_the_reported_faults(bundled: Matcher, params: dict[str, str],
     outcome = bundled.match(parse_query(params))
     top = outcome.candidates[0].entity_id if outcome.candidates else None
     assert (outcome.status, top) == expected, outcome.candidates[:1]
+
+
+# --- common words are counted per company, not per listing ---------------------------------------
+
+
+@pytest.mark.parametrize("word", ["abbvie", "accenture", "amgen", "autodesk"])
+def test_a_word_of_one_company_listed_twice_is_not_common(word: str) -> None:
+    """The SEC's and the index's listing of one company are one name once its legal form is set
+    aside: its word is that company's, not a common one."""
+    assert common_word(word) is None
+
+
+def test_words_of_several_companies_are_still_common() -> None:
+    assert common_word("summit") is not None and common_word("china") is not None
