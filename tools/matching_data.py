@@ -183,7 +183,7 @@ def common_words(names: list[str], provenance: dict) -> dict:
                   "names, one per company however many listings it has, that hold the word as a "
                   "distinctive word, kept from 2), "
                   f"and English words of Zipf frequency {ZIPF_COMMON} or more",
-        "register": {"names": len(names), **provenance},
+        "register": {"names": len(names), "companies": len(companies), **provenance},
         "english": {"package": _version("wordfreq"), "wordlist": "large",
                     "min_zipf": ZIPF_COMMON},
         "generator": "tools/matching_data.py",

@@ -401,7 +401,7 @@ def name_tokens(text: str) -> list[str]:
 _COMMON = tables.common_words()
 _REGISTER_COUNTS: dict[str, int] = _COMMON["register_counts"]
 _ENGLISH: dict[str, float] = _COMMON["english_zipf"]
-_REGISTER_SIZE = int(_COMMON.get("register", {}).get("names", 0))
+_REGISTER_SIZE = int(_COMMON.get("register", {}).get("companies", 0))  # distinct names
 COMMON_MIN_COMPANIES = 2  # a word in this many register names is no longer distinctive alone
 
 
