@@ -194,3 +194,36 @@ def test_a_word_of_one_company_listed_twice_is_not_common(word: str) -> None:
 
 def test_words_of_several_companies_are_still_common() -> None:
     assert common_word("summit") is not None and common_word("china") is not None
+
+
+# --- par values and listing words German exchanges append ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "distinctive", "decorations"),
+    [
+        ("ORVO SE EO 1", ("orvo",), ("eo 1",)),
+        ("ORVO S.A. INH. EO 3", ("orvo",), ("eo 3", "inh")),
+        ("KESTREL HOLDINGS PLC LS-,025", ("kestrel",), ("ls 025",)),
+        ("ORVO S.P.A. EO 4,40", ("orvo",), ("eo 4 40",)),
+        ("ORVO SE O.N.", ("orvo",), ("on",)),
+        ("ORVO AG NA O.N.", ("orvo",), ("on", "na")),
+        ("Orvo Corp H Shares", ("orvo",), ("h shares",)),
+        ("ORVO SA UNSPON ADR", ("orvo",), ("adr", "unspon")),
+    ],
+)
+def test_par_values_and_listing_words_are_decorations(
+    raw: str, distinctive: tuple[str, ...], decorations: tuple[str, ...]
+) -> None:
+    norm = normalise_name(raw)
+    assert norm.distinctive == distinctive and norm.decorations == decorations
+
+
+@pytest.mark.parametrize("raw", ["Plus 500 Ltd", "Studio 54", "Carry On Ltd", "Pier 1 Imports"])
+def test_numbers_and_small_words_of_a_name_stay(raw: str) -> None:
+    assert not normalise_name(raw).decorations
+
+
+@pytest.mark.parametrize("name", ["ORVO SE EO 1", "ORVO SE O.N.", "Orvo SE H Shares"])
+def test_a_name_with_its_par_value_matches(name: str) -> None:
+    assert_match("orvo", name=name)
