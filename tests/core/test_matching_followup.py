@@ -227,3 +227,16 @@ def test_numbers_and_small_words_of_a_name_stay(raw: str) -> None:
 @pytest.mark.parametrize("name", ["ORVO SE EO 1", "ORVO SE O.N.", "Orvo SE H Shares"])
 def test_a_name_with_its_par_value_matches(name: str) -> None:
     assert_match("orvo", name=name)
+
+
+# --- a name with a number is not an identifier with a bad check digit -------------------------
+
+
+@pytest.mark.parametrize("q", ["Orvo Corporation 000063", "Kestrel Holdings 12345678"])
+def test_a_name_with_a_number_is_read_as_a_name(q: str) -> None:
+    query = parse_query({"q": q})
+    assert query.detected == "name" and query.name == q
+
+
+def test_an_identifier_in_groups_is_still_an_identifier() -> None:
+    assert parse_query({"q": "5493 001K JTII GC8Y 1R12"}).detected == "lei"
