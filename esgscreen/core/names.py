@@ -486,7 +486,7 @@ _LEGAL_MISSPELT = _Misspellings({key[0]: key[0] for key in _LEGAL if len(key) ==
 
 # The SEC's state-of-incorporation and other suffixes: /DE/, /NEW/, \TX\, Limited/ADR.
 _SLASHED = re.compile(r"(?<=\w\w|\w\.)\s*[/\\]\s*([a-z]{1,4})\s*[/\\]"
-                      r"|(?<=[\w.)])\s+[/\\]([a-z]{1,4})[/\\](?=\s|$)"  # Fund I /DE/
+                      r"|(?<=[\w.)»\"+])\s+[/\\]([a-z]{1,4})[/\\](?=\s|$)"  # Fund I /DE/
                       r"|(?<=\w\w|\w\.)\s*/\s*([a-z]{1,3})\s*$")  # not A/S, I/S
 
 

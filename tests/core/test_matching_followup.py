@@ -138,10 +138,11 @@ def test_two_characters_alone_are_not_even_a_resemblance(name: str) -> None:
 # --- decorations ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["Novalis Fund I /DE/", "Square 2 /DE/", "Novalis Fund I /NEW/"])
-def test_a_state_suffix_after_a_one_character_word_is_a_decoration(raw: str) -> None:
+@pytest.mark.parametrize("raw", ["Novalis Fund I /DE/", "Square 2 /DE/", "Novalis Fund I /NEW/",
+                                 "ПАО «Группа Позитив» /DE/"])
+def test_a_state_suffix_after_a_short_word_or_a_quote_is_a_decoration(raw: str) -> None:
     norm = normalise_name(raw)
-    assert len(norm.decorations) == 1 and norm.distinctive[-1] in ("i", "2")
+    assert len(norm.decorations) == 1 and norm.distinctive[-1] in ("i", "2", "pozitiv")
 
 
 def test_slashes_inside_a_legal_form_stay_a_legal_form() -> None:
