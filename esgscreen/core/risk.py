@@ -217,7 +217,7 @@ def derive_exposures(
     Cycles are cut (an entity is never visited twice on one path), and so is a chain whose
     links never held at one time (one ended before another began); only targets rated red,
     orange or yellow by their own flags lead to exposure. For each holder and target the
-    most severe path is kept.
+    path that weighs most in the rating is kept (an ongoing one among equals).
     """
     holders = _links(entities)
     found: dict[str, dict[str, Exposure]] = {}
@@ -289,8 +289,13 @@ def _exposure(
     )
 
 
-def _exposure_order(exposure: Exposure) -> tuple[int, int, int, int]:
+def _exposure_order(exposure: Exposure) -> tuple[int, int, int, int, int]:
+    # The path that weighs most in the rating first (a concluded critical one, orange, ahead
+    # of an ongoing low one, green); among equals, an ongoing path ahead of a concluded one.
+    contribution = rate([Flag(EXPOSURE_CODE, exposure.counted_severity, exposure.status, None,
+                              "", ())])
     return (
+        RATING_ORDER.index(contribution),
         exposure.status != "ongoing",
         SEVERITY_ORDER.index(exposure.counted_severity),
         exposure.weakly_sourced,

@@ -269,3 +269,23 @@ def test_a_dead_link_also_ends_longer_chains_through_it() -> None:
     )
     exposures = derive_exposures(world, {e.id: rate(e.flags) for e in world.values()})
     assert set(exposures) == {"a"}
+
+
+def test_the_path_kept_is_the_one_that_weighs_most_in_the_rating() -> None:
+    world = entities(
+        Entity("vendor", "Vendor", "vendor", flags=(flag("critical"),),
+               relations=(owned_by("owner", 100.0, until="2020"), owned_by("vehicle"))),
+        Entity("vehicle", "Vehicle", "holding", relations=(owned_by("owner", 100.0),)),
+        Entity("owner", "Owner", "investor"),
+        Entity("other", "Other", "vendor", flags=(flag("high"),),
+               relations=(owned_by("owner", 100.0, until="2020"),
+                          owned_by("owner", 30.0, since="2021"))),
+    )
+    exposures = derive_exposures(world, {e.id: rate(e.flags) for e in world.values()})
+    by_target = {x.target: x for x in exposures["owner"]}
+    # an ongoing stake of unstated size (low, green) does not hide a concluded full one (orange)
+    assert by_target["vendor"].status == "concluded"
+    assert by_target["vendor"].severity == "critical"
+    # a concluded high (yellow) and an ongoing medium (yellow) weigh the same: the ongoing is kept
+    assert by_target["other"].status == "ongoing" and by_target["other"].share == 30.0
+    assert rate_with_exposure((), exposures["owner"]) == "orange"
