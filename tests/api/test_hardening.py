@@ -107,10 +107,11 @@ def test_control_characters_are_refused_naming_the_field(hard_app: Flask,
     client = hard_app.test_client()
     curator, reviewer, admin = (_key(hard_app, r) for r in ("curator", "reviewer", "admin"))
     change = {"op": "add_evidence", "entity_id": "nso-group", "code": "targeted_spyware",
-              "evidence": {"url": "https://example.org/a", "publisher": "Example"}}
+              "evidence": {"url": "https://example.org/a", "publisher": "Example",
+                           "authority": "primary"}}
     _problem(client.post("/api/v1/proposals", headers=curator,
                          json={"summary": f"a{character}b", "changes": [change]}), 422, "summary")
-    bad_change = {**change, "evidence": {"url": "https://example.org/a",
+    bad_change = {**change, "evidence": {"url": "https://example.org/a", "authority": "primary",
                                          "publisher": f"Ex{character}ample"}}
     _problem(client.post("/api/v1/proposals", headers=curator,
                          json={"summary": "fine", "changes": [bad_change]}), 422)
@@ -128,6 +129,7 @@ def test_control_characters_are_refused_naming_the_field(hard_app: Flask,
     _sign_in(client, "carla")
     page = client.post("/curation/entities/nso-group/evidence", data={
         "flag": "targeted_spyware", "evidence_url": "https://example.org/x",
+        "evidence_authority": "primary",
         "evidence_publisher": f"P{character}"})
     assert page.status_code == 422
 
