@@ -21,7 +21,7 @@ run: install
 	ESGSCREEN_PUBLIC_READ=$${ESGSCREEN_PUBLIC_READ:-true} $(BIN)/esgscreen serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/ruff check esgscreen tests bench wsgi.py gunicorn.conf.py .ci/audit.py
+	$(BIN)/ruff check esgscreen tests bench tools wsgi.py gunicorn.conf.py .ci/audit.py
 	$(BIN)/python .ci/audit.py
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 

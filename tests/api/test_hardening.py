@@ -108,11 +108,12 @@ def test_control_characters_are_refused_naming_the_field(hard_app: Flask,
     curator, reviewer, admin = (_key(hard_app, r) for r in ("curator", "reviewer", "admin"))
     change = {"op": "add_evidence", "entity_id": "nso-group", "code": "targeted_spyware",
               "evidence": {"url": "https://example.org/a", "publisher": "Example",
-                           "authority": "primary"}}
+                           "authority": "established"}}
     _problem(client.post("/api/v1/proposals", headers=curator,
                          json={"summary": f"a{character}b", "changes": [change]}), 422, "summary")
-    bad_change = {**change, "evidence": {"url": "https://example.org/a", "authority": "primary",
-                                         "publisher": f"Ex{character}ample"}}
+    bad_change = {**change, "evidence": {"url": "https://example.org/a",
+                                         "publisher": f"Ex{character}ample",
+                                         "authority": "established"}}
     _problem(client.post("/api/v1/proposals", headers=curator,
                          json={"summary": "fine", "changes": [bad_change]}), 422)
     created = client.post("/api/v1/proposals", headers=curator,
@@ -129,8 +130,7 @@ def test_control_characters_are_refused_naming_the_field(hard_app: Flask,
     _sign_in(client, "carla")
     page = client.post("/curation/entities/nso-group/evidence", data={
         "flag": "targeted_spyware", "evidence_url": "https://example.org/x",
-        "evidence_authority": "primary",
-        "evidence_publisher": f"P{character}"})
+        "evidence_publisher": f"P{character}", "evidence_authority": "established"})
     assert page.status_code == 422
 
 
