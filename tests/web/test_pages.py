@@ -74,7 +74,18 @@ def test_not_on_the_watchlist_is_plain_and_not_green(bundled_client: FlaskClient
     assert "Not on the watchlist" in page
     assert "Not found is not the same as cleared" in page
     assert "answer-no_match" in page
-    assert "rating-green" not in page.split('id="answer"')[1]
+    answer = page.split('id="answer"')[1]
+    assert "rating-green" not in answer
+    assert "No action: not on the watchlist" in answer
+    assert ">Clear<" not in answer and "action-clear" not in answer
+
+
+def test_the_record_of_a_company_not_on_the_watchlist_never_says_clear(
+        bundled_client: FlaskClient) -> None:
+    page = bundled_client.get("/record?q=Microsoft+Corporation").get_data(as_text=True)
+    record = page.split('class="record"')[1]
+    assert "No action: not on the watchlist" in record
+    assert ">Clear<" not in record and "action-clear" not in record
 
 
 @pytest.mark.parametrize("query", ["Cellebrite", "Cognite", "Candiru Software",
@@ -86,7 +97,11 @@ def test_page_verdict_agrees_with_the_api(bundled_client: FlaskClient, query: st
              "no_match": "Not on the watchlist"}
     verdict = re.search(r'<h2 id="verdict".*?</h2>', page, re.S).group(0)
     assert words[api["status"]] in verdict
-    assert f'<span class="action action-{api["action"]}">' in page
+    if api["status"] == "no_match":  # the API says clear; a person reads "no action"
+        assert api["action"] == "clear"
+        assert '<span class="action action-not-listed">No action: not on the watchlist' in page
+    else:
+        assert f'<span class="action action-{api["action"]}">' in page
     if api["status"] == "possible_match":
         assert "Not confirmed" in page and "Candidates" in page
 
@@ -309,14 +324,16 @@ def test_upload_screens_and_download_recomputes(seeded_app: Flask) -> None:
     assert lines[0].startswith("line,name,isin")
     assert lines[1].startswith("2,Cellebrite DI Ltd.,")
     assert ",match,red,exclude,cellebrite," in lines[1]
-    assert ",no_match,,clear," in lines[2]
+    assert ",no_match,no rating,none (not on the watchlist)," in lines[2]
+    assert ",clear," not in lines[2]
     assert "weight: weight must be a number." in lines[3]
 
 
 @pytest.mark.parametrize(
     ("data", "filename", "status", "message"),
     [
-        (b"PK\x03\x04binary spreadsheet", "holdings.xlsx", 422, "not a CSV text file"),
+        (b"PK\x03\x04binary spreadsheet", "holdings.xlsx", 422, "workbook could not be read"),
+        (b"\xd0\xcf\x11\xe0\x00\x00old", "holdings.xls", 422, "neither a CSV text file"),
         ("name\nSoci\u00e9t\u00e9\n".encode("cp1252"), "h.csv", 422, "not UTF-8"),
         (b"company_id,sector\n1,tech\n", "h.csv", 422, "No column to screen by"),
         (b"", "empty.csv", 422, "The file is empty."),
@@ -338,7 +355,7 @@ def test_upload_without_a_file_or_too_large(bundled_app: Flask) -> None:
     response = client.post("/portfolio/", data={"csrf_token": token},
                            content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "Choose a CSV file" in response.get_data(as_text=True)
+    assert "Choose a CSV or .xlsx file" in response.get_data(as_text=True)
 
     small = make_app(bundled_app.config["DATABASE_URL"], MAX_CONTENT_LENGTH=2048)
     client = small.test_client()
