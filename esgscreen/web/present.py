@@ -88,6 +88,22 @@ def format_weight(value: float | None) -> str:
     return f"{whole}.{decimals.ljust(2, '0')}"
 
 
+def person(actor: str | None) -> str:
+    """Who acted, as a person reads it: ``user:1 carla`` is ``carla``, ``key:3 ci`` is
+    ``API key ci``, ``cli:command line`` is ``the command line``."""
+    if not actor:
+        return ""
+    kind, _, rest = actor.partition(":")
+    name = rest.split(" ", 1)[1] if " " in rest and rest.split(" ", 1)[0].isdigit() else rest
+    if kind == "user":
+        return name
+    if kind == "key":
+        return f"API key {name}"
+    if kind == "cli":
+        return "the command line"
+    return actor
+
+
 def action_words(action: str | None, status: str | None) -> str:
     """The action as a person reads it; a holding not on the watchlist is not "cleared"."""
     if status == "no_match":
