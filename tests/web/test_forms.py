@@ -28,7 +28,8 @@ def test_every_mistake_is_found_at_once_with_the_bad_isin_in_words() -> None:
         identifiers=[{"type": "isin", "value": "IL0011794803", "confidence": "medium"}],
         flags=[{"code": "targeted_spyware", "severity": "critical", "status": "ongoing",
                 "since": "2025-13", "summary": "Sells spyware.",
-                "evidence": [{"url": "", "publisher": "Example Lab"}]}],
+                "evidence": [{"url": "", "publisher": "Example Lab",
+                              "authority": "primary"}]}],
     )
     errors = place(problems_of([change]), ENTITY_ROUTES)
     assert errors.fields["identifiers"] == [

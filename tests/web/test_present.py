@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from esgscreen.web.present import (
     action_words,
+    by_authority,
+    counted_as,
     describe_relation,
     format_weight,
     group_flags,
@@ -116,3 +118,16 @@ def test_authors_by_name() -> None:
     assert person("key:3 ci-bot") == "API key ci-bot"
     assert person("cli:command line") == "the command line"
     assert person(None) == ""
+
+
+
+
+def test_primary_sources_come_first_in_curated_order_within_a_grade() -> None:
+    items = [{"url": "a", "authority": "low"}, {"url": "b", "authority": "established"},
+             {"url": "c"}, {"url": "d", "authority": "primary"},
+             {"url": "e", "authority": "established"}]
+    assert [i["url"] for i in by_authority(items)] == ["d", "b", "e", "a", "c"]
+
+
+def test_a_weak_flag_counts_one_step_lower() -> None:
+    assert counted_as("critical") == "high" and counted_as("low") == "low"
