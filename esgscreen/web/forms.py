@@ -58,10 +58,11 @@ def _sentence(text: str) -> str:
 
 def describe(message: str, label: str, rest: str = "", line: int | None = None) -> str:
     """One problem in words for the field it is shown beside."""
-    missing = message == "is required" or message.startswith("must not be empty")
     subject = rest.replace("_", " ") if rest and rest != "value" else ""
-    if missing:
-        text = f"{subject or label} is required" if subject else f"{label} is required"
+    if message.startswith("is required"):
+        text = f"{subject or label} {message}"
+    elif message.startswith("must not be empty"):
+        text = f"{subject or label} is required"
     elif message[:1].isupper():
         text = message
     elif subject:

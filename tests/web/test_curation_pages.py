@@ -119,7 +119,9 @@ def test_bad_proposals_are_explained_and_nothing_is_recorded(curation_app: Flask
     ungraded = {**NEW_ENTITY, "evidence_authority": "", "csrf_token": token}
     response = carol.post("/curation/propose/entity", data=ungraded)
     assert response.status_code == 422
-    assert "authority: is required" in response.get_data(as_text=True)
+    assert re.search(r'<p class="field-error" id="evidence_authority-error-1">'
+                     r'<span class="visually-hidden">Error: </span>The authority of the source is '
+                     r'required: grade the source primary', response.get_data(as_text=True))
     taken = {**NEW_ENTITY, "id": "nso-group", "csrf_token": token}
     assert "already an entity" in carol.post("/curation/propose/entity",
                                              data=taken).get_data(as_text=True)
