@@ -200,6 +200,7 @@ def test_identifier_relation_and_flag_update_forms(curation_app: Flask) -> None:
                                   "share": "12.5", "since": "2017",
                                   "evidence_url": "https://example.org/deal",
                                   "evidence_publisher": "Example News",
+                                  "evidence_authority": "established",
                                   "csrf_token": csrf_token(cody, path)})
     assert added.status_code == 303, added.get_data(as_text=True)[:3000]
     assert "share: 12.5" in cody.get(added.headers["Location"]).get_data(as_text=True)
