@@ -427,3 +427,24 @@ def test_curators_see_the_flags_due_a_review(store: Store) -> None:
     screener = app.test_client()
     sign_in(screener, "sam")
     assert screener.get("/curation/review-due").status_code == 403
+
+
+def test_an_xlsx_workbook_with_figi_and_domain_columns_is_screened(
+        bundled_client: FlaskClient) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["Company", "FIGI", "Website", "Weight"])
+    workbook.active.append(["Cellebrite DI Ltd.", None, None, 1.25])
+    workbook.active.append([None, None, "microsoft.com", 0.35])
+    workbook.active.append(["Alphabet Inc.", None, None, 0.7])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(bundled_client, buffer.getvalue(), "holdings.xlsx")
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    page = response.get_data(as_text=True)
+    assert "<strong>holdings.xlsx</strong>: 3 holdings screened" in page
+    assert '<span class="action action-exclude">Exclude</span>' in page
+    assert page.count("No action: not on the watchlist") == 2
+    assert "DOMAIN microsoft.com" in page  # a holding given by its domain alone
+    assert '<p class="card-weight">weight 1.05</p>' in page
