@@ -93,6 +93,17 @@ def field_words(field: str | None) -> str:
     return FIELD_WORDS.get(field, field.replace("_", " ").capitalize())
 
 
+def field_message(problem: Mapping[str, Any]) -> str:
+    """A row's warning or error after its field's name: the message without the field named
+    again ("Invalid isin: the ISIN check digit …" reads "the ISIN check digit …")."""
+    message = str(problem.get("message", ""))
+    field = str(problem.get("field", ""))
+    for prefix in (f"invalid {field}: ", f"{field}: "):
+        if message.lower().startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
 def format_weight(value: float | None) -> str:
     """A weight or a sum of weights: two decimals, up to four when they are needed."""
     rounded = round_weight(value, 4)

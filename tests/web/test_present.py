@@ -7,6 +7,7 @@ from esgscreen.web.present import (
     by_authority,
     counted_as,
     describe_relation,
+    field_message,
     format_weight,
     group_flags,
     person,
@@ -131,3 +132,11 @@ def test_primary_sources_come_first_in_curated_order_within_a_grade() -> None:
 
 def test_a_weak_flag_counts_one_step_lower() -> None:
     assert counted_as("critical") == "high" and counted_as("low") == "low"
+
+
+def test_a_row_problem_does_not_name_its_field_twice() -> None:
+    assert field_message({"field": "isin", "message": "Invalid isin: the ISIN check digit does "
+                          "not match; it was left out."}) == (
+        "the ISIN check digit does not match; it was left out.")
+    assert field_message({"field": "weight", "message": "weight must be a number."}) == (
+        "weight must be a number.")
