@@ -1,18 +1,20 @@
 """Issue 17 in a real browser: "not found" never reads as "cleared", entity pages on a phone,
 partial rows, curation forms that guide, and the diff an approved proposal was approved with.
 
-The pictures the README shows are saved into docs/.
+The pictures the README shows are saved into docs/ when ESGSCREEN_DOCS_SHOTS=1 (`make
+screenshots`), otherwise beside the other screenshots, so a test run leaves the tree as it was.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import EVIL_ID, LiveServer, shot
+from tests.web.conftest import EVIL_ID, SCREENSHOTS, LiveServer, shot
 from tests.web.test_curation_pages import (  # noqa: F401 - curation_server is a fixture
     PASSWORD,
     browser_sign_in,
@@ -22,12 +24,14 @@ from tests.web.test_curation_pages import (  # noqa: F401 - curation_server is a
 pytestmark = pytest.mark.browser
 
 Servers = Callable[..., LiveServer]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = (Path(__file__).resolve().parents[2] / "docs"
+        if os.environ.get("ESGSCREEN_DOCS_SHOTS") == "1" else SCREENSHOTS)
 CLEAR = re.compile(r"\bclear(?:ed)?\b", re.IGNORECASE)
 
 
 def docs_shot(page, name: str, **options: object) -> None:  # noqa: ANN001
-    """A picture for the README, kept in docs/."""
+    """A picture for the README (kept in docs/ by `make screenshots`)."""
+    DOCS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS / f"{name}.png"), **options)
 
 
