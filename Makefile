@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test run test audit lint bench eval schemas clean
+.PHONY: install install-test run test audit lint bench eval schemas screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: install-test
 # Known vulnerabilities in the installed packages (see .ci/audit.py for the policy).
 audit: install-test
 	$(BIN)/python .ci/audit.py
+
+# Retake the pages' pictures the README shows (docs/*.png) through the browser tests.
+screenshots: install-test
+	ESGSCREEN_DOCS_SHOTS=1 $(BIN)/python -m pytest -q tests/web/test_pages_for_people.py
 
 bench: install-test
 	$(BIN)/python bench/match.py
