@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from esgscreen.loading import load_directory
+from esgscreen.app import create_app
 from esgscreen.store import audit, repository, users
 from esgscreen.store.db import Store
-from tests.conftest import WATCHLIST_DIR, make_app
+from tests.conftest import Templates, bundled, fresh_database, make_app
 from tests.web.conftest import _start, csrf_token, shot, web_config
 
 PASSWORD = "a long enough password"
 
 
-def make_users(app: Flask) -> None:
-    with app.extensions["esgscreen"].store.write() as session:
+def with_users(store: Store) -> None:
+    """The bundled watchlist, two curators, a reviewer and a screener."""
+    bundled(store)
+    with store.write() as session:
         for name, role in (("carol", "curator"), ("cody", "curator"), ("rita", "reviewer"),
                            ("sam", "screener")):
             users.create_user(session, name, PASSWORD, role, audit.CLI)
@@ -34,11 +37,8 @@ def sign_in(client: FlaskClient, username: str) -> None:
 
 
 @pytest.fixture
-def curation_app(store: Store) -> Flask:
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    app = make_app(store.url, LOGIN_RATE_LIMIT="")
-    make_users(app)
-    return app
+def curation_app(request: pytest.FixtureRequest, backend: str) -> Flask:
+    return make_app(fresh_database(request, backend, with_users), LOGIN_RATE_LIMIT="")
 
 
 NEW_ENTITY = {
@@ -165,16 +165,9 @@ def test_add_evidence_close_flag_and_reject(curation_app: Flask) -> None:
 
 
 @pytest.fixture
-def curation_server(tmp_path) -> Iterator[str]:  # noqa: ANN001
-    url = f"sqlite:///{tmp_path / 'curation.sqlite3'}"
-    store = Store(url)
-    store.upgrade()
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    store.dispose()
-    from esgscreen.app import create_app
-
+def curation_server(templates: Templates, tmp_path: Path) -> Iterator[str]:
+    url = templates.copy("sqlite", with_users, f"sqlite:///{tmp_path / 'curation.sqlite3'}")
     app = create_app(web_config(url, LOGIN_RATE_LIMIT=""))
-    make_users(app)
     live = _start(app)
     yield live.url
     live.server.shutdown()
