@@ -1,13 +1,13 @@
 """Shared fixtures: stores on SQLite and PostgreSQL, apps, clients, the bundled watchlist.
 
-A database with content (migrated; migrated and holding the bundled watchlist; ...) is built
-once per test run, on first use, by a builder function, and each test that needs it gets a
+A database with content (migrated; migrated and holding the bundled watchlist; ...: a
+``Template``) is built once per test run, on first use, and each test that needs it gets a
 fresh copy of its own: a copy of the file on SQLite, ``CREATE DATABASE ... TEMPLATE`` on
 PostgreSQL. So every test still writes to a database nobody else sees, without paying for the
 migration and the load.
 
 PostgreSQL tests use the server in ESGSCREEN_TEST_POSTGRES_URL (default: the local one) with
-databases of their own per test run (``<name>_<pid>_<builder>`` for the templates,
+databases of their own per test run (``<name>_<pid>_<template>`` for the templates,
 ``<name>_<pid>_t<n>`` for the tests' copies, created and dropped here), so runs in parallel
 never share one. They run for real;
 set ESGSCREEN_TEST_POSTGRES=skip only on a machine without PostgreSQL.
@@ -15,24 +15,23 @@ set ESGSCREEN_TEST_POSTGRES=skip only on a machine without PostgreSQL.
 
 from __future__ import annotations
 
-import itertools
 import os
-import queue
 import shutil
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from esgscreen.app import create_app
 from esgscreen.loading import load_directory
 from esgscreen.settings import BUNDLED_WATCHLIST_DIR
+from esgscreen.store import users
 from esgscreen.store.db import Store
 
 POSTGRES_URL = os.environ.get(
@@ -40,29 +39,29 @@ POSTGRES_URL = os.environ.get(
     "postgresql+psycopg://postgres@127.0.0.1:5432/esgscreen_test",
 )
 BACKENDS = ("sqlite", "postgresql")
+RESET_CONNECTIONS = "esgscreen-tests-reset"
 WATCHLIST_DIR = BUNDLED_WATCHLIST_DIR
 
-Builder = Callable[[Store], None]
-
+# Real hashing, at a cost a test run can afford: signing in is most of some tests' work.
+users.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 def _admin_engine(url: str) -> Engine:
     return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
-def run_postgres_url(suffix: str) -> str:
-    """The URL of this run's PostgreSQL database ``<name>_<pid>_<suffix>``."""
+def run_postgres_url(suffix: str = "") -> str:
+    """The URL of this run's PostgreSQL database ``<name>_<pid>`` (or ``<name>_<pid>_<suffix>``)."""
     base = make_url(POSTGRES_URL)
-    name = f"{base.database}_{os.getpid()}_{suffix}"
+    name = "_".join(filter(None, (base.database, str(os.getpid()), suffix)))
     return base.set(database=name).render_as_string(hide_password=False)
 
 
-def create_postgres_database(url: str, template: str | None = None) -> None:
-    """Create the database of ``url`` anew: empty, or a copy of the database ``template``."""
+def create_postgres_database(url: str) -> None:
+    """Create the database of ``url`` anew, empty."""
     admin = _admin_engine(url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        copy = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(text(f'CREATE DATABASE "{make_url(url).database}"{copy}'))
+        conn.execute(text(f'CREATE DATABASE "{make_url(url).database}"'))
     admin.dispose()
 
 
@@ -78,135 +77,180 @@ def skip_without_postgres() -> None:
         pytest.skip("ESGSCREEN_TEST_POSTGRES=skip: no PostgreSQL on this machine")
 
 
-class PostgresDatabases:
-    """Each test's own PostgreSQL database, under a new name each time.
-
-    Dropping a database makes PostgreSQL write a checkpoint, which takes seconds on a busy
-    server, so a test never waits for one: the databases of finished tests are dropped by a
-    thread of their own while the next tests run, and at the end of the run.
-    """
-
-    def __init__(self) -> None:
-        self._made = itertools.count(1)
-        self._finished: queue.Queue[str | None] = queue.Queue()
-        self._errors: list[BaseException] = []
-        self._dropper = threading.Thread(target=self._drop_finished, name="drop-databases",
-                                         daemon=True)
-        self._dropper.start()
-
-    def fresh(self, template: str | None = None) -> str:
-        url = run_postgres_url(f"t{next(self._made)}")
-        create_postgres_database(url, template)
-        return url
-
-    def finished(self, url: str) -> None:
-        self._finished.put(url)
-
-    def _drop_finished(self) -> None:
-        while (url := self._finished.get()) is not None:
-            try:
-                drop_postgres_database(url)
-            except Exception as error:  # reported by close(), in the main thread
-                self._errors.append(error)
-
-    def close(self) -> None:
-        self._finished.put(None)
-        self._dropper.join()
-        if self._errors:
-            raise self._errors[0]
+# template databases --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def postgres_databases() -> Iterator[PostgresDatabases]:
-    skip_without_postgres()
-    databases = PostgresDatabases()
-    yield databases
-    databases.close()
+@dataclass(frozen=True, eq=False)
+class Template:
+    """What a template database holds: ``fill`` run on a copy of ``base`` (or on an empty
+    database)."""
+
+    name: str
+    fill: Callable[[Store], None]
+    base: Template | None = None
 
 
-# builders of template databases ----------------------------------------------------------
+def build(store: Store, template: Template) -> None:
+    """Fill ``store`` (empty) with what ``template`` holds, from scratch."""
+    if template.base is not None:
+        build(store, template.base)
+    template.fill(store)
 
 
-def migrated(store: Store) -> None:
-    store.upgrade()
-
-
-def bundled(store: Store) -> None:
-    store.upgrade()
+def _load_bundled(store: Store) -> None:
     load_directory(store, WATCHLIST_DIR, summary="test load")
 
 
-class Templates:
-    """The template databases of this run, one per backend and builder, built on first use."""
+MIGRATED = Template("migrated", Store.upgrade)
+BUNDLED = Template("bundled", _load_bundled, base=MIGRATED)
+
+
+class SqliteTemplates:
+    """Template database files, built on first use; a test's copy is a copy of the file."""
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
-        self._urls: dict[tuple[str, Builder], str] = {}
-        self._names: dict[str, Builder] = {}
+        self._built: dict[Template, Path] = {}
 
-    def _build(self, backend: str, build: Builder) -> str:
-        name = build.__name__
-        assert self._names.setdefault(name, build) is build, f"two builders named {name}"
-        if backend == "sqlite":
-            url = f"sqlite:///{self._directory / f'{name}.sqlite3'}"
-        else:
-            skip_without_postgres()
-            url = run_postgres_url(name)
-            create_postgres_database(url)
-        store = Store(url)
-        try:
-            build(store)
-        finally:
-            store.dispose()
-        if backend == "sqlite":
+    def copy(self, template: Template, target: str) -> str:
+        """Make the database file of ``target`` a copy of ``template``; returns ``target``."""
+        if template not in self._built:
+            path = self._directory / f"{template.name}.sqlite3"
+            url = f"sqlite:///{path}"
+            if template.base is not None:
+                self.copy(template.base, url)
+            store = Store(url)
+            try:
+                template.fill(store)
+            finally:
+                store.dispose()
             # Out of write-ahead logging, so that the one file holds everything and copies whole.
-            conn = sqlite3.connect(make_url(url).database)
+            conn = sqlite3.connect(path)
             conn.execute("PRAGMA journal_mode=DELETE")
             conn.close()
-        return url
-
-    def template(self, backend: str, build: Builder) -> str:
-        """The name (SQLite: the file) of the template database that ``build`` makes."""
-        if (backend, build) not in self._urls:
-            self._urls[(backend, build)] = self._build(backend, build)
-        return make_url(self._urls[(backend, build)]).database
-
-    def copy(self, backend: str, build: Builder, target: str) -> str:
-        """Make the database of ``target`` a fresh copy of the template; returns ``target``."""
-        if backend == "sqlite":
-            shutil.copyfile(self.template(backend, build), make_url(target).database)
-        else:
-            create_postgres_database(target, template=self.template(backend, build))
+            self._built[template] = path
+        shutil.copyfile(self._built[template], str(make_url(target).database))
         return target
 
-    def drop(self) -> None:
-        for (backend, _), url in self._urls.items():
-            if backend == "postgresql":
-                drop_postgres_database(url)
+
+class PostgresTemplates:
+    """This run's PostgreSQL database, which each test gets anew holding a template's rows.
+
+    Not a database per test: dropping one makes PostgreSQL write a checkpoint, seconds each
+    on a busy server. So the rows of a template are kept in a schema of their own
+    (``template_<name>``) next to ``public``, and a test's copy empties ``public``'s tables
+    and fills them from there, sequences included, in one transaction. ``public`` is migrated
+    anew whenever a test left it at another revision, or empty.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        # Its own connections carry a name, so that a reset ends only those the tests left.
+        own = make_url(url).update_query_dict({"application_name": RESET_CONNECTIONS})
+        self._engine = create_engine(own)
+        self._store = Store(own.render_as_string(hide_password=False))
+        self._sequences: dict[Template, dict[str, tuple[int, bool]]] = {}
+
+    def empty(self) -> str:
+        """Make ``public`` empty, without even the schema's tables; returns the URL."""
+        self._disconnect_others()
+        with self._engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        return self.url
+
+    def copy(self, template: Template) -> str:
+        """Make ``public`` hold what ``template`` holds (built on first use); returns the URL."""
+        if template not in self._sequences:
+            self._build(template)
+        self._disconnect_others()
+        if not self._store.schema_is_current():
+            self.empty()
+            self._store.upgrade()
+        saved = f'"template_{template.name}"'
+        with self._engine.begin() as conn:
+            tables = self._tables(conn)
+            for table in reversed(tables):  # on tables this small, faster than TRUNCATE
+                conn.execute(text(f'DELETE FROM public."{table}"'))
+            for table in tables:
+                conn.execute(text(f'INSERT INTO public."{table}" SELECT * FROM {saved}."{table}"'))
+            for sequence, (value, called) in self._sequences[template].items():
+                conn.execute(text("SELECT setval(:sequence, :value, :called)"),
+                             {"sequence": f'public."{sequence}"', "value": value,
+                              "called": called})
+        return self.url
+
+    def _build(self, template: Template) -> None:
+        if template.base is None:
+            self.empty()
+        else:
+            self.copy(template.base)
+        template.fill(self._store)
+        saved = f'"template_{template.name}"'
+        with self._engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {saved} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {saved}"))
+            for table in self._tables(conn):
+                conn.execute(text(f'CREATE TABLE {saved}."{table}" AS TABLE public."{table}"'))
+            sequences = conn.scalars(text(
+                "SELECT sequence_name FROM information_schema.sequences "
+                "WHERE sequence_schema = 'public'")).all()
+            self._sequences[template] = {}
+            for sequence in sequences:
+                value, called = conn.execute(
+                    text(f'SELECT last_value, is_called FROM public."{sequence}"')).one()
+                self._sequences[template][sequence] = (value, called)
+
+    @staticmethod
+    def _tables(conn: Connection) -> list[str]:
+        """``public``'s tables but the migrations' own, each after those it refers to."""
+        ordered = inspect(conn).get_sorted_table_and_fkc_names(schema="public")
+        return [name for name, _ in ordered if name and name != "alembic_version"]
+
+    def _disconnect_others(self) -> None:
+        """End what a test left connected, as ``DROP DATABASE ... WITH (FORCE)`` would."""
+        with self._engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND application_name <> :own"),
+                         {"own": RESET_CONNECTIONS})
+
+    def dispose(self) -> None:
+        self._store.dispose()
+        self._engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
-    templates = Templates(tmp_path_factory.mktemp("templates"))
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def postgres_templates() -> Iterator[PostgresTemplates]:
+    skip_without_postgres()
+    url = run_postgres_url()
+    create_postgres_database(url)
+    admin = _admin_engine(url)
+    with admin.connect() as conn:
+        # Commits need not wait for the disk: nothing here has to outlive a crash.
+        conn.execute(text(f'ALTER DATABASE "{make_url(url).database}" '
+                          "SET synchronous_commit = off"))
+    admin.dispose()
+    templates = PostgresTemplates(url)
     yield templates
-    templates.drop()
+    templates.dispose()
+    drop_postgres_database(url)
 
 
 def fresh_database(request: pytest.FixtureRequest, backend: str,
-                   build: Builder | None = None) -> str:
-    """This test's own database on ``backend``: empty, or a copy of what ``build`` makes."""
+                   template: Template | None = None) -> str:
+    """This test's own database on ``backend``: empty, or a copy of ``template``."""
     if backend == "sqlite":
         url = f"sqlite:///{request.getfixturevalue('tmp_path') / 'esgscreen.sqlite3'}"
-        if build is not None:
-            request.getfixturevalue("templates").copy(backend, build, url)
+        if template is not None:
+            request.getfixturevalue("sqlite_templates").copy(template, url)
         return url
-    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
-    template = None
-    if build is not None:
-        template = request.getfixturevalue("templates").template(backend, build)
-    url = databases.fresh(template)
-    request.addfinalizer(lambda: databases.finished(url))
-    return url
+    postgres: PostgresTemplates = request.getfixturevalue("postgres_templates")
+    return postgres.empty() if template is None else postgres.copy(template)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -224,7 +268,7 @@ def database_url(request: pytest.FixtureRequest, backend: str) -> str:
 @pytest.fixture
 def store(request: pytest.FixtureRequest, backend: str) -> Iterator[Store]:
     """A migrated, empty store on each backend in turn."""
-    store = Store(fresh_database(request, backend, migrated))
+    store = Store(fresh_database(request, backend, MIGRATED))
     yield store
     store.dispose()
 
@@ -263,7 +307,7 @@ def _create(database_url: str, **config: object) -> Flask:
 @pytest.fixture
 def app(request: pytest.FixtureRequest, backend: str) -> Flask:
     """An app on a fresh database (each backend in turn) holding the bundled watchlist."""
-    return make_app(fresh_database(request, backend, bundled))
+    return make_app(fresh_database(request, backend, BUNDLED))
 
 
 @pytest.fixture
@@ -272,10 +316,11 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture(scope="session")
-def bundled_app(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def bundled_app(sqlite_templates: SqliteTemplates,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One SQLite app with the bundled watchlist, shared by read-only tests."""
-    url = templates.copy("sqlite", bundled,
-                         f"sqlite:///{tmp_path_factory.mktemp('bundled') / 'esgscreen.sqlite3'}")
+    url = sqlite_templates.copy(
+        BUNDLED, f"sqlite:///{tmp_path_factory.mktemp('bundled') / 'esgscreen.sqlite3'}")
     app = _create(url)
     yield app
     app.extensions["esgscreen"].store.dispose()

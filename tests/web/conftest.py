@@ -23,11 +23,12 @@ from esgscreen.app import create_app
 from esgscreen.core.model import Alias, Entity, Evidence, Flag, Identifier
 from esgscreen.store import repository
 from esgscreen.store.db import Store
-from esgscreen.watchlist.files import read_watchlist
 from tests.conftest import (
-    WATCHLIST_DIR,
-    Templates,
-    bundled,
+    BUNDLED,
+    SqliteTemplates,
+    Template,
+    build,
+    create_postgres_database,
     drop_postgres_database,
     fresh_database,
     make_app,
@@ -62,14 +63,17 @@ def evil_entity() -> Entity:
     )
 
 
-def seeded(store: Store) -> None:
-    """The bundled watchlist as version 1, plus the markup entity as version 2."""
-    bundled(store)
-    watchlist = read_watchlist(WATCHLIST_DIR)
+def _add_evil_entity(store: Store) -> None:
     with store.write() as session:
+        watchlist = repository.load_watchlist(session)
+        assert watchlist is not None
         repository.publish(session, [*watchlist.entities.values(), evil_entity()],
                            list(watchlist.taxonomy.values()),
                            summary="test: an entity named with markup", author="test")
+
+
+# The bundled watchlist as version 1, plus the markup entity as version 2.
+SEEDED = Template("seeded", _add_evil_entity, base=BUNDLED)
 
 
 def web_config(database_url: str, **config: object) -> dict[str, object]:
@@ -96,7 +100,7 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 def seeded_app(request: pytest.FixtureRequest, backend: str) -> Flask:
     """An app on a fresh database (each backend in turn): the bundled watchlist plus the markup
     entity."""
-    return make_app(fresh_database(request, backend, seeded))
+    return make_app(fresh_database(request, backend, SEEDED))
 
 
 # live servers and the browser ------------------------------------------------------------
@@ -116,7 +120,7 @@ def _start(app: Flask) -> LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_servers(templates: Templates, tmp_path_factory: pytest.TempPathFactory
+def live_servers(sqlite_templates: SqliteTemplates, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[Callable[..., LiveServer]]:
     """``live_servers(backend, public=True)``: a running server on a seeded database, made on
     first use and shared by the whole run. PostgreSQL gets a database of its own, so the
@@ -130,10 +134,15 @@ def live_servers(templates: Templates, tmp_path_factory: pytest.TempPathFactory
         if backend not in urls:
             if backend == "sqlite":
                 url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'esgscreen.sqlite3'}"
+                sqlite_templates.copy(SEEDED, url)
             else:
                 skip_without_postgres()
                 url = run_postgres_url("web")
-            urls[backend] = templates.copy(backend, seeded, url)
+                create_postgres_database(url)
+                store = Store(url)
+                build(store, SEEDED)
+                store.dispose()
+            urls[backend] = url
         app = create_app(web_config(urls[backend], PUBLIC_READ=public, LOGIN_RATE_LIMIT=""))
         servers[(backend, public)] = _start(app)
         return servers[(backend, public)]

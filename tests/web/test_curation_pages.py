@@ -14,19 +14,21 @@ from flask.testing import FlaskClient
 from esgscreen.app import create_app
 from esgscreen.store import audit, repository, users
 from esgscreen.store.db import Store
-from tests.conftest import Templates, bundled, fresh_database, make_app
+from tests.conftest import BUNDLED, SqliteTemplates, Template, fresh_database, make_app
 from tests.web.conftest import _start, csrf_token, shot, web_config
 
 PASSWORD = "a long enough password"
 
 
-def with_users(store: Store) -> None:
-    """The bundled watchlist, two curators, a reviewer and a screener."""
-    bundled(store)
+def _add_users(store: Store) -> None:
     with store.write() as session:
         for name, role in (("carol", "curator"), ("cody", "curator"), ("rita", "reviewer"),
                            ("sam", "screener")):
             users.create_user(session, name, PASSWORD, role, audit.CLI)
+
+
+# The bundled watchlist, two curators, a reviewer and a screener.
+WITH_USERS = Template("with_users", _add_users, base=BUNDLED)
 
 
 def sign_in(client: FlaskClient, username: str) -> None:
@@ -38,7 +40,7 @@ def sign_in(client: FlaskClient, username: str) -> None:
 
 @pytest.fixture
 def curation_app(request: pytest.FixtureRequest, backend: str) -> Flask:
-    return make_app(fresh_database(request, backend, with_users), LOGIN_RATE_LIMIT="")
+    return make_app(fresh_database(request, backend, WITH_USERS), LOGIN_RATE_LIMIT="")
 
 
 NEW_ENTITY = {
@@ -165,8 +167,8 @@ def test_add_evidence_close_flag_and_reject(curation_app: Flask) -> None:
 
 
 @pytest.fixture
-def curation_server(templates: Templates, tmp_path: Path) -> Iterator[str]:
-    url = templates.copy("sqlite", with_users, f"sqlite:///{tmp_path / 'curation.sqlite3'}")
+def curation_server(sqlite_templates: SqliteTemplates, tmp_path: Path) -> Iterator[str]:
+    url = sqlite_templates.copy(WITH_USERS, f"sqlite:///{tmp_path / 'curation.sqlite3'}")
     app = create_app(web_config(url, LOGIN_RATE_LIMIT=""))
     live = _start(app)
     yield live.url
@@ -203,6 +205,7 @@ def test_four_eyes_in_the_browser(curation_server: str, page) -> None:  # noqa: 
 
     browser_sign_in(page, base, "rita")
     page.get_by_role("link", name="Add Example Spyware").click()
+    page.wait_for_url("**/curation/proposals/*")  # count() does not wait for the page
     assert page.locator(".diff-add").count() > 5
     shot(page, "curation-review-diff")
     page.get_by_role("button", name="Approve and publish").click()
