@@ -25,7 +25,7 @@ def free_port() -> int:
 
 def prepared_database() -> str:
     """A SQLite file holding the bundled watchlist."""
-    from esgscreen.loading import ensure_ready
+    from esgscreen.service.loading import ensure_ready
     from esgscreen.settings import BUNDLED_WATCHLIST_DIR
     from esgscreen.store.db import Store
 

@@ -10,7 +10,7 @@ from flask import Flask
 
 from esgscreen import __version__, logs, settings
 from esgscreen.api import problems
-from esgscreen.extensions import LazyCookieSessions, init_api, init_limiter, init_services
+from esgscreen.extensions import LazyCookieSessions, init_limiter, init_services
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         # Sessions then last one process; set ESGSCREEN_SECRET_KEY in production.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
-    logs.configure(app.config["LOG_LEVEL"])
+    logs.configure(str(app.config["LOG_LEVEL"]).upper())
     app.config.update(
         API_TITLE="esgscreen",
         API_VERSION=__version__,
@@ -39,14 +39,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
-    register_commands(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     app.session_interface = LazyCookieSessions()
     init_services(app)
-    init_api(app)
+    # flask-smorest keeps one OpenAPI document per Api, so each app gets its own.
+    app.extensions["esgscreen.api"] = problems.ProblemApi(app)
     init_limiter(app)
 
 
@@ -65,9 +65,3 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     problems.register_error_handlers(app)
-
-
-def register_commands(app: Flask) -> None:
-    from esgscreen import cli
-
-    cli.register(app)

@@ -1,4 +1,4 @@
-"""The ``esgscreen`` command: serve, db, watchlist (through Flask's click integration)."""
+"""The ``esgscreen`` command: serve, db, watchlist, proposals, keys, users, schemas."""
 
 from __future__ import annotations
 
@@ -8,21 +8,22 @@ from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
-from esgscreen import curation
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
+from esgscreen.core.roles import ROLES
 from esgscreen.extensions import services
-from esgscreen.importers import UnreadableImport, changes_from_file
-from esgscreen.loading import ensure_ready, export_directory, load_directory
-from esgscreen.roles import ROLES
+from esgscreen.service import curation
+from esgscreen.service.importers import UnreadableImport, changes_from_file
+from esgscreen.service.loading import ensure_ready, export_directory, load_directory
 from esgscreen.store import audit, keys, repository, users
+from esgscreen.watchlist.files import validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
-from esgscreen.watchlist.validate import WatchlistInvalid, validate_directory
+from esgscreen.watchlist.validate import WatchlistInvalid
 
 
 def _watchlist_dir(value: str | None) -> Path:
-    return Path(value or current_app.config["WATCHLIST_DIR"])
+    return Path(value or services().settings.watchlist_dir)
 
 
 # serve -----------------------------------------------------------------------
@@ -319,13 +320,6 @@ def schemas_write(directory: str) -> None:
 
 # wiring ----------------------------------------------------------------------
 
-COMMANDS = (serve, db, watchlist, proposals_group, keys_group, users_group, schemas_group)
-
-
-def register(app: Flask) -> None:
-    for command in COMMANDS:
-        app.cli.add_command(command)
-
 
 def _create_app() -> Flask:
     from esgscreen.app import create_app
@@ -333,10 +327,16 @@ def _create_app() -> Flask:
     return create_app()
 
 
-main = FlaskGroup(
-    name="esgscreen",
-    create_app=_create_app,
-    add_version_option=False,
-    load_dotenv=False,
-    help="esgscreen: screen companies against the surveillance-vendor watchlist.",
-)
+@click.group(name="esgscreen")
+def commands() -> None:
+    """esgscreen: screen companies against the surveillance-vendor watchlist."""
+
+
+for _command in (serve, db, watchlist, proposals_group, keys_group, users_group, schemas_group):
+    commands.add_command(_command)
+
+
+def main() -> None:
+    """The console script: the app is built only when a command needs it (not for --help)."""
+    commands.main(obj=ScriptInfo(create_app=_create_app, set_debug_flag=False),
+                  prog_name="esgscreen")

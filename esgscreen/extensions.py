@@ -8,23 +8,22 @@ from pathlib import Path
 from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-from esgscreen.api.problems import ProblemApi
-from esgscreen.api.ratelimit import RateLimiter
 from esgscreen.core.policy import Policy
-from esgscreen.policies import DEFAULT_POLICY, load_policies
-from esgscreen.snapshots import SnapshotCache
+from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_policies
+from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.service.screening import AnswerCache
+from esgscreen.service.snapshots import SnapshotCache
+from esgscreen.settings import Settings
 from esgscreen.store.db import Store
-
-
-class UnknownPolicy(LookupError):
-    pass
 
 
 @dataclass
 class Services:
+    settings: Settings
     store: Store
     snapshots: SnapshotCache
     policies: dict[str, Policy]
+    answers: AnswerCache
 
     def policy(self, policy_id: str | None) -> Policy:
         if not policy_id:
@@ -37,29 +36,23 @@ class Services:
 
 
 def init_services(app: Flask) -> Services:
-    store = Store(app.config["DATABASE_URL"])
-    policies_file = app.config.get("POLICIES_FILE") or Path(app.config["WATCHLIST_DIR"]) / (
-        "policies.yaml"
-    )
+    settings = Settings.from_config(app.config)
+    store = Store(settings.database_url)
+    policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
     services = Services(
+        settings,
         store,
-        SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
-                      app.config.get("SETTLE_SNAPSHOTS", True)),
+        SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots),
         load_policies(Path(policies_file)),
+        AnswerCache(settings.answer_cache_size),
     )
     app.extensions["esgscreen"] = services
     return services
 
 
-def init_api(app: Flask) -> ProblemApi:
-    """flask-smorest keeps one OpenAPI document per Api, so each app gets its own."""
-    api = ProblemApi(app)
-    app.extensions["esgscreen.api"] = api
-    return api
-
-
 def init_limiter(app: Flask) -> RateLimiter:
-    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_STORAGE"])
+    settings = services_of(app).settings
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
     app.extensions["esgscreen.limiter"] = limiter
     return limiter
 
@@ -74,5 +67,12 @@ class LazyCookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def services_of(app: Flask) -> Services:
+    found: Services = app.extensions["esgscreen"]
+    return found
+
+
 def services() -> Services:
-    return current_app.extensions["esgscreen"]
+    """The services of the app handling the current request or command."""
+    found: Services = current_app.extensions["esgscreen"]
+    return found

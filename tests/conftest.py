@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from esgscreen.app import create_app
-from esgscreen.loading import load_directory
+from esgscreen.service.loading import load_directory
 from esgscreen.settings import BUNDLED_WATCHLIST_DIR
 from esgscreen.store import users
 from esgscreen.store.db import Store

@@ -16,8 +16,8 @@ from esgscreen.api.schemas import (
 )
 from esgscreen.core.risk import SEVERITY_ORDER, rating_rules
 from esgscreen.extensions import services
-from esgscreen.policies import DEFAULT_POLICY, policy_view
-from esgscreen.screening import Snapshot
+from esgscreen.service.policies import DEFAULT_POLICY, policy_view
+from esgscreen.service.screening import Snapshot
 from esgscreen.store import repository
 
 blp = Blueprint("watchlist", __name__, url_prefix="/api/v1", description="The watchlist")

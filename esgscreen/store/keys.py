@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from esgscreen.roles import ROLES
+from esgscreen.core.roles import ROLES
 from esgscreen.store import audit
 from esgscreen.store.models import ApiKey
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from esgscreen.roles import ROLES
+from esgscreen.core.roles import ROLES
 from esgscreen.store import audit
 from esgscreen.store.models import User
 

@@ -3,7 +3,12 @@
 No Flask or SQLAlchemy here: the store, the CLI and the curation API build on it.
 """
 
-from esgscreen.watchlist.files import entity_to_yaml, read_watchlist, write_watchlist
+from esgscreen.watchlist.files import (
+    entity_to_yaml,
+    read_watchlist,
+    validate_directory,
+    write_watchlist,
+)
 from esgscreen.watchlist.schema import (
     EntityFileSchema,
     TaxonomyFileSchema,
@@ -14,7 +19,6 @@ from esgscreen.watchlist.schema import (
 from esgscreen.watchlist.validate import (
     Problem,
     WatchlistInvalid,
-    validate_directory,
     validate_entities,
 )
 

@@ -312,3 +312,13 @@ def read_watchlist(directory: Path, version: int = 0) -> Watchlist:
 
 _ENTITY_SCHEMA = EntityFileSchema()
 _TAXONOMY_SCHEMA = TaxonomyFileSchema()
+
+
+def validate_directory(directory: Path) -> list[Problem]:
+    """Every problem of a watchlist directory (`entities/*.yaml`, `taxonomy.yaml`); never raises
+    for bad data."""
+    try:
+        read_watchlist(directory)
+    except WatchlistInvalid as invalid:
+        return invalid.problems
+    return []

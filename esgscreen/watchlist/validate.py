@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
@@ -52,18 +51,6 @@ class WatchlistInvalid(Exception):
         self.problems = list(problems)
         lines = "\n".join(str(problem) for problem in self.problems)
         super().__init__(f"the watchlist has {len(self.problems)} problem(s):\n{lines}")
-
-
-def validate_directory(directory: Path) -> list[Problem]:
-    """Every problem of a watchlist directory (`entities/*.yaml`, `taxonomy.yaml`); never raises
-    for bad data."""
-    from esgscreen.watchlist.files import read_watchlist  # files builds on this module
-
-    try:
-        read_watchlist(directory)
-    except WatchlistInvalid as invalid:
-        return invalid.problems
-    return []
 
 
 def validate_entities(

@@ -62,7 +62,7 @@ def test_keys_are_stored_hashed_and_audited(store: Store) -> None:
 
 
 def test_role_order() -> None:
-    from esgscreen.roles import role_allows
+    from esgscreen.core.roles import role_allows
 
     assert role_allows("admin", "screener")
     assert role_allows("reviewer", "curator")

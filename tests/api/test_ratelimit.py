@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from esgscreen.api.ratelimit import RateLimiter
+from esgscreen.service.ratelimit import RateLimiter
 
 
 def test_counts_each_key_alone_and_says_when_to_retry() -> None:

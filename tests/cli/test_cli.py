@@ -14,6 +14,7 @@ import pytest
 import requests
 from flask import Flask
 
+from esgscreen.cli import commands
 from esgscreen.store import repository
 from tests.conftest import WATCHLIST_DIR, make_app
 
@@ -26,7 +27,7 @@ def empty_app(database_url: str) -> Flask:
 
 
 def run(app: Flask, *args: str):  # noqa: ANN201
-    return app.test_cli_runner().invoke(args=list(args))
+    return app.test_cli_runner().invoke(commands, args=list(args))
 
 
 def copy_watchlist(tmp_path: Path) -> Path:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 from flask import Flask
 
-from esgscreen import curation
+from esgscreen.cli import commands
+from esgscreen.service import curation
 from esgscreen.store import repository
 from esgscreen.store.audit import Actor
 from tests.api.test_curation import add_flag
 
 
 def run(app: Flask, *args: str):  # noqa: ANN201
-    return app.test_cli_runner().invoke(args=list(args))
+    return app.test_cli_runner().invoke(commands, args=list(args))
 
 
 def current(app: Flask):  # noqa: ANN201

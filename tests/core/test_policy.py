@@ -9,7 +9,7 @@ import pytest
 from esgscreen.core.model import Evidence, Flag
 from esgscreen.core.policy import decide
 from esgscreen.core.risk import Exposure, ExposureStep
-from esgscreen.policies import load_policies
+from esgscreen.service.policies import load_policies
 
 POLICIES = load_policies(Path(__file__).parents[2] / "watchlist" / "policies.yaml")
 EV = (Evidence("https://example.org", "Example"),)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from esgscreen.watchlist.files import read_watchlist, write_watchlist
-from esgscreen.watchlist.validate import validate_directory
+from esgscreen.watchlist.files import read_watchlist, validate_directory, write_watchlist
 
 BUNDLED = Path(__file__).resolve().parents[2] / "watchlist"
 

@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Relation
-from esgscreen.watchlist.files import read_watchlist
-from esgscreen.watchlist.validate import (
-    Problem,
-    WatchlistInvalid,
-    validate_directory,
-    validate_entities,
-)
+from esgscreen.watchlist.files import read_watchlist, validate_directory
+from esgscreen.watchlist.validate import Problem, WatchlistInvalid, validate_entities
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "valid"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from esgscreen.store import audit, repository
 from esgscreen.store.db import Store
-from esgscreen.watchlist.files import read_watchlist, write_watchlist
-from esgscreen.watchlist.validate import Problem, WatchlistInvalid, validate_directory
+from esgscreen.watchlist.files import read_watchlist, validate_directory, write_watchlist
+from esgscreen.watchlist.validate import Problem, WatchlistInvalid
 
 
 @dataclass(frozen=True)

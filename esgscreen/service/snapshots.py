@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from datetime import UTC, date, datetime
 
-from esgscreen.screening import Snapshot
+from esgscreen.service.screening import Snapshot
 from esgscreen.store import repository
 from esgscreen.store.db import Store
 
@@ -35,6 +35,10 @@ def _settle() -> None:
 
 class AsOfError(ValueError):
     """An ``as_of`` that names no version."""
+
+
+class NoWatchlistYet(LookupError):
+    """Nothing can be screened: no watchlist version has been published."""
 
 
 def parse_as_of(text: str) -> int | datetime:
@@ -118,6 +122,13 @@ class SnapshotCache:
         snapshot = self.at(version)
         if snapshot is None:
             raise AsOfError(f"There is no watchlist version {version}.")
+        return snapshot
+
+    def require(self, as_of: str | None) -> Snapshot:
+        """``resolve``, refusing with NoWatchlistYet while no version was published."""
+        snapshot = self.resolve(as_of)
+        if snapshot is None:
+            raise NoWatchlistYet("No watchlist version has been loaded yet.")
         return snapshot
 
     def invalidate(self) -> None:

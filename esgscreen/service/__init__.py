@@ -1,0 +1,12 @@
+"""Use cases: what the API, the pages and the CLI do, built from the core, the store and the
+watchlist file format. Nothing here knows about HTTP.
+
+- ``screening``: one subject or a portfolio against a watchlist snapshot, and the answers.
+- ``snapshots``: the published watchlist version a worker screens against, kept fresh.
+- ``browse``: entity records, lists and search for reading.
+- ``curation``: proposals, four-eyes review and publishing a new version.
+- ``loading``: the bundled YAML watchlist into the store, and back out.
+- ``importers``: bulk changes from a CSV or JSON file, as proposals.
+- ``policies``: the policy file and its views.
+- ``ratelimit``: per-caller request limits.
+"""
