@@ -459,6 +459,7 @@ class Matcher:
             found = _merge(found)
         best = found[0].score
         status = status_for(best)
+        kept: tuple[Candidate, ...]
         if len(found) == 1:
             kept = (found[0],) if best >= POSSIBLE_THRESHOLD and limit > 0 else ()
         else:

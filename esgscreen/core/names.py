@@ -418,7 +418,7 @@ def unglue(raw: str) -> str:
         if len(parts) == 1 or not known[-1]:  # PartnerRe, ServiceNow: the brand is the word
             words.append(word)
             continue
-        pieces: list[str] = []
+        pieces: list[tuple[str, bool]] = []
         for part, is_known in zip(parts, known, strict=True):
             if pieces and not is_known and not pieces[-1][1]:
                 pieces[-1] = (pieces[-1][0] + part, False)
@@ -429,7 +429,7 @@ def unglue(raw: str) -> str:
 
 
 def _known_part(part: str) -> bool:
-    key = _LEADING_LETTERS.match(part.lower()).group()  # Partners,LP -> partners
+    key = _LEADING_LETTERS.findall(part.lower())[0]  # Partners,LP -> partners
     return key in _GENERIC or (key,) in _LEGAL
 
 

@@ -72,7 +72,7 @@ def _version_info(row: m.WatchlistVersion) -> VersionInfo:
     return VersionInfo(row.id, row.created_at, row.summary, row.author, row.changes)
 
 
-def _valid_at(model: type[m.EntityRevision] | type[m.FlagCodeRevision], version: int):  # noqa: ANN202
+def _valid_at(model: type[m.EntityRevision] | type[m.FlagCodeRevision], version: int):
     return (model.since_version <= version) & or_(
         model.until_version.is_(None), model.until_version > version
     )

@@ -177,7 +177,7 @@ def curation_server(sqlite_templates: SqliteTemplates, tmp_path: Path) -> Iterat
     app.extensions["esgscreen"].store.dispose()
 
 
-def browser_sign_in(page, base: str, username: str) -> None:  # noqa: ANN001
+def browser_sign_in(page, base: str, username: str) -> None:
     page.goto(base + "/login?next=/curation/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -186,7 +186,7 @@ def browser_sign_in(page, base: str, username: str) -> None:  # noqa: ANN001
 
 
 @pytest.mark.browser
-def test_four_eyes_in_the_browser(curation_server: str, page) -> None:  # noqa: ANN001
+def test_four_eyes_in_the_browser(curation_server: str, page) -> None:
     base = curation_server
     browser_sign_in(page, base, "carol")
     page.get_by_role("link", name="Propose a new entity").click()
