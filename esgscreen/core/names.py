@@ -429,7 +429,8 @@ def unglue(raw: str) -> str:
 
 
 def _known_part(part: str) -> bool:
-    key = _LEADING_LETTERS.findall(part.lower())[0]  # Partners,LP -> partners
+    letters = _LEADING_LETTERS.match(part.lower())
+    key = letters.group() if letters else ""  # Partners,LP -> partners
     return key in _GENERIC or (key,) in _LEGAL
 
 
