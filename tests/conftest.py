@@ -2,14 +2,13 @@
 
 A database with content (migrated; migrated and holding the bundled watchlist; ...: a
 ``Template``) is built once per test run, on first use, and each test that needs it gets a
-fresh copy of its own: a copy of the file on SQLite, ``CREATE DATABASE ... TEMPLATE`` on
-PostgreSQL. So every test still writes to a database nobody else sees, without paying for the
-migration and the load.
+fresh copy of its own: a copy of the file on SQLite; on PostgreSQL, the template's rows copied
+into the run's database (see ``PostgresTemplates`` for why not a database per test). So every
+test still writes to a database nobody else sees, without paying for the migration and the load.
 
-PostgreSQL tests use the server in ESGSCREEN_TEST_POSTGRES_URL (default: the local one) with
-databases of their own per test run (``<name>_<pid>_<template>`` for the templates,
-``<name>_<pid>_t<n>`` for the tests' copies, created and dropped here), so runs in parallel
-never share one. They run for real;
+PostgreSQL tests use the server in ESGSCREEN_TEST_POSTGRES_URL (default: the local one) with a
+database of their own per test run (``<name>_<pid>``, and ``<name>_<pid>_web`` for the live
+servers, created and dropped here), so runs in parallel never share one. They run for real;
 set ESGSCREEN_TEST_POSTGRES=skip only on a machine without PostgreSQL.
 """
 
@@ -44,6 +43,7 @@ WATCHLIST_DIR = BUNDLED_WATCHLIST_DIR
 
 # Real hashing, at a cost a test run can afford: signing in is most of some tests' work.
 users.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
 
 def _admin_engine(url: str) -> Engine:
     return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
