@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -11,15 +12,21 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
+from esgscreen.core import bounds
+from esgscreen.core.freshness import review_queue
+from esgscreen.core.risk import weakly_sourced
 from esgscreen.core.roles import ROLES
 from esgscreen.extensions import services
 from esgscreen.service import curation
 from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
 from esgscreen.store import audit, keys, repository, users
-from esgscreen.watchlist.files import validate_directory
+from esgscreen.watchlist.files import read_watchlist, validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
+
+# Ids and version numbers as the database holds them.
+ID = click.IntRange(1, bounds.MAX_ID)
 
 
 def _watchlist_dir(value: str | None) -> Path:
@@ -38,6 +45,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the service under gunicorn (migrating and loading the bundled watchlist if new)."""
     from gunicorn.app.base import BaseApplication
 
+    from esgscreen import serving
     from esgscreen.app import create_app
     from esgscreen.logs import GUNICORN_LOGCONFIG
 
@@ -54,6 +62,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
             self.cfg.set("logconfig_dict", GUNICORN_LOGCONFIG)
+            serving.apply(self.cfg)
 
         def load(self) -> Flask:
             return create_app(config)
@@ -104,6 +113,15 @@ def watchlist_validate(directory: str | None) -> None:
         sys.exit(1)
     count = len(list((path / "entities").glob("*.yaml")))
     click.echo(f"{path}: {count} entity files are valid.")
+    entities = read_watchlist(path).entities.values()
+    years = services().settings.review_due_years
+    due = review_queue(entities, date.today(), years)
+    weak = sum(weakly_sourced(f.evidence) for e in entities for f in e.flags)
+    click.echo(
+        f"{len(due)} ongoing flag(s) are review due (newest evidence older than {years} years, "
+        "or none dated); a curator adds fresh evidence or concludes them."
+    )
+    click.echo(f"{weak} flag(s) are weakly sourced (only low-authority evidence).")
 
 
 @watchlist.command("load")
@@ -128,7 +146,7 @@ def watchlist_load(directory: str | None, summary: str | None) -> None:
 
 @watchlist.command("export")
 @click.argument("directory")
-@click.option("--version", type=int, help="A past version (default: the current one).")
+@click.option("--version", type=ID, help="A past version (default: the current one).")
 @with_appcontext
 def watchlist_export(directory: str, version: int | None) -> None:
     """Write a watchlist version as YAML files into DIRECTORY."""
@@ -141,7 +159,7 @@ def watchlist_export(directory: str, version: int | None) -> None:
 
 
 @watchlist.command("revert")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @with_appcontext
 def watchlist_revert(version: int) -> None:
     """Propose undoing VERSION (it is reviewed like any other proposal)."""
@@ -234,7 +252,7 @@ def keys_list() -> None:
 
 
 @keys_group.command("revoke")
-@click.argument("key_id", type=int)
+@click.argument("key_id", type=ID)
 @with_appcontext
 def keys_revoke(key_id: int) -> None:
     """Revoke a key by its number (from `keys list`)."""
@@ -281,6 +299,23 @@ def users_list() -> None:
     for info in rows:
         state = "disabled" if info.disabled_at else "active"
         click.echo(f"{info.id}\t{info.username}\t{info.role}\t{state}")
+
+
+@users_group.command("password")
+@click.argument("username")
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+@with_appcontext
+def users_password(username: str, password: str) -> None:
+    """Give a user a new password; every session the user has ends."""
+    try:
+        with services().store.write() as session:
+            users.set_password(session, username, password, audit.CLI)
+    except LookupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    click.echo(f"User {username} has a new password; their sessions have ended.")
 
 
 @users_group.command("disable")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from esgscreen.core.freshness import DEFAULT_REVIEW_YEARS
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The curated watchlist shipped with the source tree.
 BUNDLED_WATCHLIST_DIR = PACKAGE_DIR.parent / "watchlist"
@@ -39,13 +41,17 @@ class Settings:
     policies_file: str = ""
     # How often (seconds) a worker asks the database whether a new version was published.
     version_check_interval: float = 1.0
-    # Requests a key (or, without one, a client address) may make to /api/; "" turns limits
-    # off. Syntax of the limits package: "6000 per minute;200 per second".
+    # Screening requests (API and pages) a key, a signed-in user or, without either, a
+    # client address may make; "" turns limits off. Syntax of the limits package:
+    # "6000 per minute;200 per second".
     rate_limit: str = "6000 per minute"
     # Where the counts live: memory:// is per worker; redis://host:6379 shares them.
     rate_limit_storage: str = "memory://"
-    # Sign-in attempts per client address ("" turns it off).
+    # Sign-in attempts per client address ("" turns it off; so does rate_limit "").
     login_rate_limit: str = "20 per minute;200 per day"
+    # How many proxies in front set X-Forwarded-For/-Proto (0: none; then those headers are
+    # ignored, as anyone could send them).
+    trusted_proxies: int = 0
     # Single-screen answers a worker keeps (0: none).
     answer_cache_size: int = 1000
     # Most items one POST /api/v1/screen (or one portfolio upload) may hold.
@@ -54,6 +60,14 @@ class Settings:
     max_content_length: int = 16 * 1024 * 1024
     # Take each new snapshot out of the garbage collector's scans (see snapshots._settle).
     settle_snapshots: bool = True
+    # An ongoing flag whose newest evidence is older than this many years is review due.
+    review_due_years: int = DEFAULT_REVIEW_YEARS
+
+    def __post_init__(self) -> None:
+        if self.review_due_years < 1:
+            raise ValueError(
+                f"ESGSCREEN_REVIEW_DUE_YEARS must be at least 1 year, not {self.review_due_years}"
+            )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:

@@ -273,6 +273,14 @@ def store(request: pytest.FixtureRequest, backend: str) -> Iterator[Store]:
     store.dispose()
 
 
+@pytest.fixture
+def bundled_store(request: pytest.FixtureRequest, backend: str) -> Iterator[Store]:
+    """A store on a fresh database (each backend in turn) holding the bundled watchlist."""
+    store = Store(fresh_database(request, backend, BUNDLED))
+    yield store
+    store.dispose()
+
+
 _CREATED_APPS: list[Flask] = []
 
 
@@ -343,11 +351,15 @@ def assert_screen_shape(body: dict) -> None:
         assert set(match) >= {
             "entity", "score", "matched_on", "explanation", "rating", "flags", "exposure"
         }
-        assert set(match["entity"]) >= {"id", "name", "aliases", "kind", "country", "identifiers"}
+        assert set(match["entity"]) >= {"id", "name", "aliases", "kind", "country", "identifiers",
+                                        "last_reviewed"}
         assert 0 <= match["score"] <= 1
         assert match["explanation"]
         for flag in match["flags"]:
-            assert set(flag) >= {"code", "severity", "status", "summary", "evidence"}
+            assert set(flag) >= {"code", "severity", "status", "summary", "evidence",
+                                  "weakly_sourced", "latest_evidence", "review_due"}
             assert flag["evidence"], "no flag without evidence"
+            assert all(e["authority"] in {"primary", "established", "low"}
+                       for e in flag["evidence"])
     if body["status"] == "no_match":
         assert body["rating"] is None

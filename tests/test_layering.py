@@ -17,7 +17,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("esgscreen.core",),  # the pure core (and the package itself, which holds the version)
     ("esgscreen.store", "esgscreen.watchlist"),  # the database; the file format
     ("esgscreen.service",),  # the use cases that combine them
-    ("esgscreen.extensions", "esgscreen.settings", "esgscreen.logs"),  # an app's wiring
+    # an app's wiring: its services, settings, logging, request checks, gunicorn settings
+    ("esgscreen.extensions", "esgscreen.settings", "esgscreen.logs", "esgscreen.edge",
+     "esgscreen.serving"),
     ("esgscreen.api", "esgscreen.web"),  # the HTTP adapters
     ("esgscreen.app", "esgscreen.cli", "esgscreen.__main__"),  # the entry points
 )

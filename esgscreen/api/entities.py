@@ -11,7 +11,8 @@ from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.caching import not_modified, tag_answer, version_etag
 from esgscreen.api.common import snapshot_as_of
 from esgscreen.api.problems import abort
-from esgscreen.api.schemas import ProblemSchema
+from esgscreen.api.schemas import ProblemSchema, Text, as_of_field
+from esgscreen.core import bounds
 from esgscreen.core.model import ENTITY_KINDS, RATINGS
 from esgscreen.extensions import services
 from esgscreen.service.browse import (
@@ -19,6 +20,7 @@ from esgscreen.service.browse import (
     entity_history,
     entity_item,
     entity_record,
+    flag_items,
     search,
 )
 
@@ -29,21 +31,20 @@ class EntitySearchArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Text in a name, alias, identifier or product."})
+    q = Text(bounds.SEARCH_TEXT,
+             metadata={"description": "Text in a name, alias, identifier or product."})
     kind = fields.String(validate=validate.OneOf(ENTITY_KINDS))
-    flag = fields.String(validate=validate.Length(max=60),
-                         metadata={"description": "A flag code from the taxonomy."})
+    flag = Text(bounds.FLAG_CODE, metadata={"description": "A flag code from the taxonomy."})
     rating = fields.String(validate=validate.OneOf(RATINGS))
-    country = fields.String(validate=validate.Length(equal=2))
-    as_of = fields.String(validate=validate.Length(max=40))
+    country = Text(2, min_length=2)
+    as_of = as_of_field()
 
 
 class EntityRecordArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    as_of = fields.String(validate=validate.Length(max=40))
+    as_of = as_of_field()
 
 
 class EntityItemSchema(Schema):
@@ -68,6 +69,46 @@ class EntityRecordSchema(Schema):
     history = fields.List(fields.Dict(), metadata={
         "description": "Each version that changed the entity: when, by whom, and why"})
     watchlist_version = fields.Integer()
+
+
+class FlagListArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    review_due = fields.Boolean(metadata={
+        "description": "true: only ongoing flags whose newest evidence is older than the review "
+        "age (or undated), the curators' queue, oldest first; false: only the others."})
+    code = fields.String(validate=validate.Length(max=60),
+                         metadata={"description": "A flag code from the taxonomy."})
+    as_of = fields.String(validate=validate.Length(max=40))
+
+
+class FlagEntitySchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class FlagItemSchema(Schema):
+    entity = fields.Nested(FlagEntitySchema)
+    code = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    since = fields.String(allow_none=True)
+    latest_evidence = fields.String(allow_none=True, metadata={
+        "description": "Date of the flag's newest dated evidence; null when none is dated."})
+    review_due = fields.Boolean()
+
+
+@blp.route("/flags")
+class Flags(MethodView):
+    @blp.arguments(FlagListArgs(), location="query")
+    @blp.response(200, FlagItemSchema(many=True))
+    @blp.alt_response(422, schema=ProblemSchema)
+    @blp.paginate(Page, page_size=20, max_page_size=100)
+    def get(self, args: dict) -> list[dict]:
+        """The curated flags of every entity; `review_due=true` is the curators' review queue."""
+        snapshot = snapshot_as_of(args.get("as_of"))
+        return flag_items(snapshot, args.get("review_due"), args.get("code"))
 
 
 @blp.route("/entities")
@@ -97,7 +138,7 @@ class EntityRecord(MethodView):
         if entity is None:
             abort(404, message=f"There is no entity {entity_id!r} in watchlist version "
                                f"{snapshot.version}.")
-        tag = version_etag(snapshot.version)
+        tag = version_etag(snapshot.state)
         cached = not_modified(tag)
         if cached is not None:
             return cached

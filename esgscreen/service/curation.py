@@ -14,8 +14,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from esgscreen.core import bounds
 from esgscreen.core import changes as ch
-from esgscreen.core.errors import InvalidIdentifier
+from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.identifiers import normalise_identifier
 from esgscreen.core.model import Entity, Identifier, Watchlist
 from esgscreen.store import audit, proposals, repository
@@ -28,6 +29,7 @@ from esgscreen.watchlist.schema import (
     FlagSchema,
     IdentifierSchema,
     RelationSchema,
+    Text,
     entity_from_dict,
     entity_to_dict,
     evidence_from_dicts,
@@ -94,12 +96,12 @@ class _Op(Schema):
 
 
 class _EntityRef(_Op):
-    entity_id = fields.String(required=True, validate=validate.Regexp(SLUG))
+    entity_id = Text(required=True, validate=validate.Regexp(SLUG))
 
 
 class _FlagRef(_EntityRef):
-    code = fields.String(required=True)
-    since = fields.String(load_default=None)
+    code = Text(required=True)
+    since = Text(load_default=None)
 
 
 class _Upsert(_Op):
@@ -111,9 +113,9 @@ class _AddIdentifier(_EntityRef):
 
 
 class _RemoveIdentifier(_EntityRef):
-    type = fields.String(required=True)
-    value = fields.String(required=True)
-    exchange = fields.String(load_default=None)
+    type = Text(required=True)
+    value = Text(required=True)
+    exchange = Text(load_default=None)
 
 
 class _AddRelation(_EntityRef):
@@ -121,8 +123,8 @@ class _AddRelation(_EntityRef):
 
 
 class _RemoveRelation(_EntityRef):
-    type = fields.String(required=True)
-    target = fields.String(required=True)
+    type = Text(required=True)
+    target = Text(required=True)
 
 
 class _AddFlag(_EntityRef):
@@ -225,30 +227,62 @@ def _after(watchlist: Watchlist, parsed: Sequence[ch.Change]) -> dict[str, Entit
         raise InvalidProposal(str(error), {f"changes[{error.index}]": [error.message]}) from None
 
 
-def check(watchlist: Watchlist, parsed: Sequence[ch.Change]) -> dict[str, Entity]:
-    """The entities after the changes, if they pass every rule of `watchlist validate`."""
+def check(
+    watchlist: Watchlist,
+    parsed: Sequence[ch.Change],
+    retired_before: Mapping[str, int] | None = None,
+) -> dict[str, Entity]:
+    """The entities after the changes, if they pass every rule of `watchlist validate`.
+
+    A relation may not point to a retired entity: one this proposal retires (the other
+    entity's relation must go in the same proposal) or one `retired_before` (id -> the version
+    that retired it).
+    """
     after = _after(watchlist, parsed)
+    retiring = {
+        c.entity_id: n for n, c in enumerate(parsed)
+        if isinstance(c, ch.RetireEntity) and c.entity_id in watchlist.entities
+    }
+    retired = {eid: f"in version {v}" for eid, v in (retired_before or {}).items()}
+    retired |= {eid: f"by changes[{n}] of this proposal" for eid, n in retiring.items()}
     before = {str(p) for p in validate_entities(watchlist.entities, watchlist.taxonomy)}
-    problems = [p for p in validate_entities(after, watchlist.taxonomy) if str(p) not in before]
+    problems = [
+        p for p in validate_entities(after, watchlist.taxonomy, retired=retired)
+        if str(p) not in before
+    ]
     if problems:
         raise InvalidProposal(
             f"{len(problems)} problem(s): {problems[0]}",
-            _problems_by_change(problems, parsed),
+            _problems_by_change(problems, parsed, _relating(after, retiring)),
         )
     return after
 
 
+def _relating(after: Mapping[str, Entity], retiring: Mapping[str, int]) -> dict[str, list[int]]:
+    """For each entity still relating to one the proposal retires, the retiring changes."""
+    found: dict[str, list[int]] = {}
+    for entity in after.values():
+        for relation in entity.relations:
+            if relation.target in retiring:
+                found.setdefault(entity.id, []).append(retiring[relation.target])
+    return found
+
+
 def _problems_by_change(
-    problems: list[Problem], parsed: Sequence[ch.Change]
+    problems: list[Problem],
+    parsed: Sequence[ch.Change],
+    also: Mapping[str, list[int]] | None = None,
 ) -> dict[str, list[str]]:
     by_entity: dict[str, list[int]] = {}
     for index, change in enumerate(parsed):
         by_entity.setdefault(change.entity_id, []).append(index)
+    for entity_id, indices in (also or {}).items():
+        by_entity.setdefault(entity_id, []).extend(indices)
     errors: dict[str, list[str]] = {}
     for problem in problems:
         entity_id = problem.file.removeprefix("entities/").removesuffix(".yaml")
-        indices = by_entity.get(entity_id)
-        keys = [f"changes[{n}]" for n in indices] if indices else ["changes"]
+        found = by_entity.get(entity_id)
+        keys = [f"changes[{n}]" for n in sorted(set(found))] if found else ["changes"]
         for key in keys:
             errors.setdefault(key, []).append(f"{entity_id}: {problem.field}: {problem.message}")
     return errors
@@ -288,15 +322,23 @@ def _current(store: Store, session: Any) -> Watchlist:
     return watchlist
 
 
+def _checked_text(field: str, value: str, limit: int) -> None:
+    try:
+        bounds.check_text(field, value, limit)
+    except InvalidQuery as error:
+        raise InvalidProposal(error.message, {field: [error.message]}) from None
+
+
 def submit(store: Store, summary: str, raw_changes: Any, actor: audit.Actor) -> ProposalInfo:
     """Record a pending proposal, checked against the current version."""
     if not isinstance(summary, str) or not summary.strip():
         raise InvalidProposal("A proposal needs a summary saying what it changes and why.",
                               {"summary": ["is required"]})
+    _checked_text("summary", summary, bounds.SUMMARY)
     parsed = parse_changes(raw_changes)
     with store.write() as session:
         watchlist = _current(store, session)
-        check(watchlist, parsed)
+        check(watchlist, parsed, repository.retired_entities(session))
         return proposals.add(session, summary.strip(), raw_changes, watchlist.version,
                              hashes(watchlist, ch.touched(parsed)), actor)
 
@@ -342,7 +384,7 @@ def approve(store: Store, proposal_id: int, actor: audit.Actor) -> ProposalInfo:
                 "changed; the curator should resubmit it against the current version.",
                 {"entities": sorted(moved)},
             )
-        after = check(watchlist, parsed)
+        after = check(watchlist, parsed, repository.retired_entities(session))
         version = repository.publish(
             session, after.values(), list(watchlist.taxonomy.values()),
             summary=f"Proposal {proposal_id}: {row.summary}", author=str(actor),
@@ -356,6 +398,7 @@ def reject(store: Store, proposal_id: int, reason: str, actor: audit.Actor) -> P
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidProposal("A rejection needs a reason for the curator.",
                               {"reason": ["is required"]})
+    _checked_text("reason", reason, bounds.REASON)
     with store.write() as session:
         row = _pending(session, proposal_id)
         return proposals.decide(session, row, "rejected", actor, reason=reason.strip())

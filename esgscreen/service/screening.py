@@ -10,11 +10,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from esgscreen.core import bounds
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
+from esgscreen.core.freshness import (
+    DEFAULT_REVIEW_YEARS,
+    DueFlag,
+    latest_evidence,
+    review_due,
+    review_queue,
+)
 from esgscreen.core.matching import Matcher, MatchOutcome, Query, parse_query
-from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Watchlist
+from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Revision, Watchlist
 from esgscreen.core.policy import Policy, decide
 from esgscreen.core.risk import (
     Exposure,
@@ -23,6 +32,8 @@ from esgscreen.core.risk import (
     exposure_flag,
     rate,
     rate_with_exposure,
+    weak_source_notes,
+    weakly_sourced,
 )
 
 
@@ -31,7 +42,14 @@ def evidence_view(item: Evidence) -> dict[str, Any]:
             "date": item.date, "title": item.title}
 
 
-def flag_view(flag: Flag) -> dict[str, Any]:
+def flag_view(
+    flag: Flag,
+    today: date,
+    review_years: int = DEFAULT_REVIEW_YEARS,
+    exposure: Exposure | None = None,
+) -> dict[str, Any]:
+    """A flag as answers show it. A derived flag (``exposure`` given) is weakly sourced when its
+    path is, and never review due: it follows its target's own flags."""
     return {
         "code": flag.code,
         "severity": flag.severity,
@@ -39,6 +57,11 @@ def flag_view(flag: Flag) -> dict[str, Any]:
         "since": flag.since,
         "summary": flag.summary,
         "evidence": [evidence_view(e) for e in flag.evidence],
+        "weakly_sourced": (
+            exposure.weakly_sourced if exposure is not None else weakly_sourced(flag.evidence)
+        ),
+        "latest_evidence": latest_evidence(flag.evidence),
+        "review_due": exposure is None and review_due(flag, today, review_years),
     }
 
 
@@ -74,13 +97,14 @@ def exposure_view(exposure: Exposure, names: Mapping[str, str]) -> dict[str, Any
         ],
         "share": exposure.share,
         "weak": exposure.weak,
+        "weakly_sourced": exposure.weakly_sourced,
         "severity": exposure.severity,
         "status": exposure.status,
         "explanation": describe_exposure(exposure, names),
     }
 
 
-def entity_summary(entity: Entity) -> dict[str, Any]:
+def entity_summary(entity: Entity, revision: Revision | None = None) -> dict[str, Any]:
     return {
         "id": entity.id,
         "name": entity.name,
@@ -88,6 +112,9 @@ def entity_summary(entity: Entity) -> dict[str, Any]:
         "kind": entity.kind,
         "country": entity.country,
         "identifiers": [identifier_view(i) for i in entity.identifiers],
+        "last_reviewed": (
+            {"version": revision.version, "date": revision.date} if revision else None
+        ),
     }
 
 
@@ -103,9 +130,21 @@ class Snapshot:
     # Each entity's unchanging part of a match, encoded once: the hot path splices it in.
     entity_json: Mapping[str, str] = field(repr=False, default_factory=dict)
     tail_json: Mapping[str, str] = field(repr=False, default_factory=dict)
+    # Sentences on weakly sourced flags, added to a match's explanation ("" when none).
+    rating_notes: Mapping[str, str] = field(repr=False, default_factory=dict)
+    # The day review-due flags were judged on, the age that makes them due, and the queue.
+    today: date = field(default_factory=date.today)
+    review_years: int = DEFAULT_REVIEW_YEARS
+    review_due: tuple[DueFlag, ...] = ()
 
     @classmethod
-    def build(cls, watchlist: Watchlist) -> Snapshot:
+    def build(
+        cls,
+        watchlist: Watchlist,
+        today: date | None = None,
+        review_years: int = DEFAULT_REVIEW_YEARS,
+    ) -> Snapshot:
+        today = today or date.today()
         entities = watchlist.entities
         names = {e.id: e.name for e in entities.values()}
         own = {e.id: rate(e.flags) for e in entities.values()}
@@ -114,14 +153,21 @@ class Snapshot:
             eid: rate_with_exposure(e.flags, exposures.get(eid, ()))
             for eid, e in entities.items()
         }
-        summaries = {eid: entity_summary(e) for eid, e in entities.items()}
+        summaries = {
+            eid: entity_summary(e, watchlist.revisions.get(eid)) for eid, e in entities.items()
+        }
         flags = {
-            eid: [flag_view(f) for f in e.flags]
-            + [flag_view(exposure_flag(x, names)) for x in exposures.get(eid, ())]
+            eid: [flag_view(f, today, review_years) for f in e.flags]
+            + [flag_view(exposure_flag(x, names), today, review_years, x)
+               for x in exposures.get(eid, ())]
             for eid, e in entities.items()
         }
         exposure_views = {
             eid: [exposure_view(x, names) for x in xs] for eid, xs in exposures.items()
+        }
+        notes = {
+            eid: " ".join(weak_source_notes(e.flags, exposures.get(eid, ())))
+            for eid, e in entities.items()
         }
         return cls(
             watchlist=watchlist,
@@ -137,11 +183,26 @@ class Snapshot:
                             "exposure": exposure_views.get(eid, [])})[1:-1]
                 for eid in entities
             },
+            rating_notes={eid: note for eid, note in notes.items() if note},
+            today=today,
+            review_years=review_years,
+            review_due=tuple(review_queue(entities.values(), today, review_years)),
         )
 
     @property
     def version(self) -> int:
         return self.watchlist.version
+
+    @property
+    def state(self) -> str:
+        """What an answer depends on besides the query: the version and the day review-due
+        flags were judged on (caches and ETags key on it)."""
+        return f"{self.version}.{self.today:%Y%m%d}"
+
+    def explanation(self, entity_id: str, match_explanation: str) -> str:
+        """A match's explanation, with what the weak-source rule did to the rating."""
+        note = self.rating_notes.get(entity_id)
+        return f"{match_explanation} {note}" if note else match_explanation
 
 
 def _json(value: Any) -> str:
@@ -178,7 +239,8 @@ def answer_json(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> st
     })
     matches = ",".join(
         f'{{"entity":{snapshot.entity_json[c.entity_id]},"score":{_json(round(c.score, 4))},'
-        f'"matched_on":{_json(list(c.matched_on))},"explanation":{_json(c.explanation)},'
+        f'"matched_on":{_json(list(c.matched_on))},'
+        f'"explanation":{_json(snapshot.explanation(c.entity_id, c.explanation))},'
         f"{snapshot.tail_json[c.entity_id]}}}"
         for c in outcome.candidates
     )
@@ -231,10 +293,11 @@ def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Poli
             "entity": {"id": entity.id, "name": entity.name},
             "score": round(top.score, 4),
             "matched_on": list(top.matched_on),
-            "explanation": top.explanation,
+            "explanation": snapshot.explanation(entity.id, top.explanation),
             "rating": snapshot.ratings[entity.id],
             "flags": [
-                {"code": f["code"], "severity": f["severity"], "status": f["status"]}
+                {"code": f["code"], "severity": f["severity"], "status": f["status"],
+                 "weakly_sourced": f["weakly_sourced"], "review_due": f["review_due"]}
                 for f in snapshot.flags[entity.id]
             ],
         }
@@ -242,18 +305,20 @@ def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Poli
     return row
 
 
-def _weight(item: Mapping[str, Any]) -> float | None:
-    weight = item.get("weight")
-    if weight is None:
-        return None
-    if isinstance(weight, bool) or not isinstance(weight, int | float):
-        raise InvalidQuery("weight must be a number.", field="weight")
-    if weight != weight or weight in (float("inf"), float("-inf")):
-        raise InvalidQuery("weight must be a finite number.", field="weight")
-    return float(weight)
+QUERY_LIMITS = {
+    **dict.fromkeys(("q", "name", "domain"), bounds.QUERY_TEXT),
+    **dict.fromkeys(("isin", "lei", "cik", "cusip", "figi", "ticker"), bounds.IDENTIFIER),
+    "exchange": bounds.EXCHANGE,
+}
 
 
-def _item_params(item: Mapping[str, Any]) -> dict[str, str | None]:
+def _warning(field_name: str, message: str) -> dict[str, str]:
+    return {"field": field_name, "message": message}
+
+
+def _item_params(item: Mapping[str, Any], warnings: list[dict[str, str]]
+                 ) -> dict[str, str | None]:
+    """The item's screening fields that are usable text; a warning for each that is not."""
     params: dict[str, str | None] = {}
     for key in QUERY_FIELDS:
         value = item.get(key)
@@ -262,17 +327,43 @@ def _item_params(item: Mapping[str, Any]) -> dict[str, str | None]:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # a CIK or ticker sent as a number
         if not isinstance(value, str):
-            raise InvalidQuery(f"{key} must be text.", field=key)
-        if len(value) > 500:
-            raise InvalidQuery(f"{key} is longer than 500 characters.", field=key)
-        params[key] = value
+            warnings.append(_warning(key, f"{key} must be text; it was left out."))
+            continue
+        try:
+            params[key] = bounds.check_text(key, value, QUERY_LIMITS[key])
+        except InvalidQuery as error:
+            warnings.append(_warning(key, f"{error.message[:-1]}; it was left out."))
     return params
+
+
+def _item_query(item: Mapping[str, Any], warnings: list[dict[str, str]]) -> Query:
+    """The query from the item's usable fields: a field that cannot be read (a bad checksum,
+    an unknown exchange) is left out with a warning and the others are screened. Raises
+    InvalidQuery or InvalidIdentifier when nothing usable remains."""
+    params = _item_params(item, warnings)
+    while True:
+        try:
+            return parse_query(params)
+        except (InvalidIdentifier, InvalidQuery) as error:
+            field_name = error.field or "item"
+            others = [k for k, v in params.items() if k != field_name and v and v.strip()]
+            if field_name not in params or not others:
+                if warnings and isinstance(error, InvalidQuery) and field_name not in params:
+                    first = warnings.pop(0)
+                    raise InvalidQuery(first["message"], field=first["field"]) from None
+                raise
+            message = (f"Invalid {field_name}: {error.message}"
+                       if isinstance(error, InvalidIdentifier) else error.message)
+            warnings.append(_warning(field_name, f"{message.rstrip('.')}; it was left out."))
+            del params[field_name]
 
 
 def screen_batch(
     snapshot: Snapshot, items: list[Any], policy: Policy
 ) -> dict[str, Any]:
-    """Screen a portfolio. A bad item gets an ``error`` in its own row; the rest go on."""
+    """Screen a portfolio. Each item is screened by the fields of it that can be read, with a
+    ``warnings`` entry naming each field left out; an item with nothing usable gets an
+    ``error`` in its own row; the rest go on."""
     rows: list[dict[str, Any]] = []
     by_status = dict.fromkeys(("match", "possible_match", "no_match", "error"), 0)
     by_action = dict.fromkeys(("exclude", "restrict", "review", "clear"), 0)
@@ -281,23 +372,41 @@ def screen_batch(
         ("red", "orange", "yellow", "green", "possible_match", "no_match"), 0.0
     )
     total_weight = 0.0
+    with_warnings = 0
     matcher = snapshot.matcher
     for index, item in enumerate(items):
-        ref = item.get("ref", index) if isinstance(item, Mapping) else index
+        warnings: list[dict[str, str]] = []
+        ref: Any = index
+        weight: float | None = None
         try:
             if not isinstance(item, Mapping):
                 raise InvalidQuery("Each item must be a JSON object.", field="item")
-            if not isinstance(ref, str | int) or isinstance(ref, bool):
-                raise InvalidQuery("ref must be text or a number.", field="ref")
-            weight = _weight(item)
-            outcome = matcher.match(parse_query(_item_params(item)), limit=1)
+            ref = item.get("ref", index)
+            if not isinstance(ref, str | int) or isinstance(ref, bool) or (
+                    isinstance(ref, str) and len(ref) > bounds.SHORT_TEXT):
+                warnings.append(_warning("ref", "ref must be text of at most "
+                                         f"{bounds.SHORT_TEXT} characters or a number; the "
+                                         "item's position is used instead."))
+                ref = index
+            if item.get("weight") is not None:
+                try:
+                    weight = bounds.weight_value(item["weight"])
+                except ValueError as error:
+                    warnings.append(_warning("weight", f"{str(error).rstrip('.')}; the "
+                                             "holding is screened without it."))
+            outcome = matcher.match(_item_query(item, warnings), limit=1)
         except (InvalidIdentifier, InvalidQuery) as error:
-            field_name = error.field or "item"
-            rows.append({"ref": ref if isinstance(ref, str | int) else index, "status": "error",
-                         "error": {"field": field_name, "message": error.message}})
+            row: dict[str, Any] = {"ref": ref, "status": "error", "error": {
+                "field": error.field or "item", "message": error.message}}
+            if warnings:
+                row["warnings"] = warnings
+            rows.append(row)
             by_status["error"] += 1
             continue
         row = _batch_row(snapshot, ref, outcome, policy, weight)
+        if warnings:
+            row["warnings"] = warnings
+            with_warnings += 1
         rows.append(row)
         by_status[row["status"]] += 1
         by_action[row["action"]] += 1
@@ -311,6 +420,7 @@ def screen_batch(
             "items": len(items),
             "by_status": by_status,
             "by_action": by_action,
+            "with_warnings": with_warnings,
             "weight": {"total": total_weight, "by_rating": exposure},
         },
         "results": rows,
@@ -318,25 +428,27 @@ def screen_batch(
 
 
 class AnswerCache:
-    """Single-screen answers a worker already gave, by watchlist version and query string.
+    """Single-screen answers a worker already gave, by snapshot state and query string.
 
-    An answer depends only on the version, the query and the policy (the policy is in the
-    query string), so repeated checks (the same securities before every trade) skip matching.
+    An answer depends only on the version, the day review-due flags were judged on, the query
+    and the policy (the policy is in the query string), so repeated checks (the same
+    securities before every trade) skip matching.
     It holds at most ``capacity`` answers and empties when full; 0 turns it off. Lookups and
     stores are single dict operations, safe under threads.
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._answers: dict[tuple[int, bytes], str] = {}
+        self._answers: dict[tuple[str, bytes], str] = {}
 
     def __len__(self) -> int:
         return len(self._answers)
 
-    def get(self, version: int, query: bytes, compute: Callable[[], str]) -> str:
+    def get(self, state: str, query: bytes, compute: Callable[[], str]) -> str:
+        """The answer to ``query`` in a snapshot ``state`` (``Snapshot.state``)."""
         if self.capacity <= 0:
             return compute()
-        key = (version, query)
+        key = (state, query)
         answer_text = self._answers.get(key)
         if answer_text is None:
             answer_text = compute()
