@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ from esgscreen.service import curation
 from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
 from esgscreen.store import audit, keys, repository, users
+from esgscreen.store.db import Store
 from esgscreen.watchlist.files import read_watchlist, validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
@@ -31,6 +33,18 @@ ID = click.IntRange(1, bounds.MAX_ID)
 
 def _watchlist_dir(value: str | None) -> Path:
     return Path(value or services().settings.watchlist_dir)
+
+
+def _upgrade_quietly(store: Store) -> None:
+    """Bring the schema up to date before a command's own work, without Alembic's log lines
+    (``db upgrade`` shows them); a failing migration still raises."""
+    migration_log = logging.getLogger("alembic")
+    level = migration_log.level
+    migration_log.setLevel(logging.WARNING)
+    try:
+        store.upgrade()
+    finally:
+        migration_log.setLevel(level)
 
 
 # serve -----------------------------------------------------------------------
@@ -131,7 +145,7 @@ def watchlist_validate(directory: str | None) -> None:
 def watchlist_load(directory: str | None, summary: str | None) -> None:
     """Publish the files as a new watchlist version, if anything changed (all or nothing)."""
     store = services().store
-    store.upgrade()
+    _upgrade_quietly(store)
     try:
         result = load_directory(store, _watchlist_dir(directory), summary=summary)
     except WatchlistInvalid as error:
@@ -229,7 +243,7 @@ def keys_group() -> None:
 def keys_create(role: str, name: str) -> None:
     """Create a key; it is printed once, on the last line, and stored only hashed."""
     store = services().store
-    store.upgrade()
+    _upgrade_quietly(store)
     try:
         with store.write() as session:
             info, secret = keys.create_key(session, name, role, audit.CLI)
@@ -281,7 +295,7 @@ def users_group() -> None:
 def users_create(role: str, username: str, password: str) -> None:
     """Create a user who signs in with a password (stored hashed)."""
     store = services().store
-    store.upgrade()
+    _upgrade_quietly(store)
     try:
         with store.write() as session:
             info = users.create_user(session, username, password, role, audit.CLI)

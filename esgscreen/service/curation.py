@@ -18,7 +18,7 @@ from esgscreen.core import bounds
 from esgscreen.core import changes as ch
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.identifiers import normalise_identifier
-from esgscreen.core.model import Entity, Identifier, Watchlist
+from esgscreen.core.model import IDENTIFIER_TYPES, Entity, Identifier, Watchlist
 from esgscreen.store import audit, proposals, repository
 from esgscreen.store.db import Store
 from esgscreen.store.proposals import ProposalInfo
@@ -43,15 +43,28 @@ MAX_CHANGES = 1000
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One thing wrong with a proposal: which change (None: the proposal as a whole), the dotted
+    path of the field inside it (``entity.identifiers.0.value``; "" for the change itself), and
+    what is wrong, in words. Forms show each beside its own field."""
+
+    change: int | None
+    path: str
+    message: str
+
+
 class CurationError(Exception):
     """A request the curation rules refuse; ``status`` is the HTTP status it maps to."""
 
     status = 400
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None,
+                 problems: Sequence[FieldProblem] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        self.problems = list(problems)
 
 
 class InvalidProposal(CurationError):
@@ -170,17 +183,55 @@ OPERATIONS: dict[str, tuple[type[Schema], Any]] = {
 }
 
 
-def _flatten(messages: Any, prefix: str) -> list[str]:
+def _paths(messages: Any, prefix: str) -> list[tuple[str, str]]:
+    """marshmallow's nested messages as (dotted path, message) pairs."""
     if isinstance(messages, dict):
-        out: list[str] = []
+        out: list[tuple[str, str]] = []
         for key, value in messages.items():
-            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+            out += _paths(value, f"{prefix}.{key}" if prefix else str(key))
         return out
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [f"{prefix}: {' '.join(messages)}" if prefix else " ".join(messages)]
+        return [(prefix, " ".join(messages))]
     if isinstance(messages, list):
-        return [m for n, item in enumerate(messages) for m in _flatten(item, f"{prefix}[{n}]")]
-    return [f"{prefix}: {messages}"]
+        return [m for n, item in enumerate(messages) for m in _paths(item, f"{prefix}.{n}")]
+    return [(prefix, str(messages))]
+
+
+def identifier_message(type_: str, value: str, reason: str) -> str:
+    """Why an identifier is refused, in words that name it: "The ISIN's check digit is wrong:
+    IL0011794803"."""
+    label = type_.upper() if type_ in ("isin", "lei", "cik", "cusip", "figi") else type_
+    if "check digit does not match" in reason:
+        return f"The {label}'s check digit is wrong: {value}"
+    if "unknown country or issuer prefix" in reason:
+        return f"The {label} starts with an unknown country or issuer prefix: {value}"
+    return f"{reason[:1].upper()}{reason[1:]}: {value}"
+
+
+def _identifier_problems(item: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Identifiers whose check digits or shape are wrong, found beside the schema's own
+    messages so that a form hears of every mistake at once."""
+    if item.get("op") == "upsert_entity" and isinstance(item.get("entity"), dict):
+        listed = item["entity"].get("identifiers")
+        found = ([(f"entity.identifiers.{n}", i) for n, i in enumerate(listed)]
+                 if isinstance(listed, list) else [])
+    elif item.get("op") == "add_identifier":
+        found = [("identifier", item.get("identifier"))]
+    else:
+        return []
+    problems = []
+    for path, identifier in found:
+        if not isinstance(identifier, dict) or identifier.get("type") not in IDENTIFIER_TYPES:
+            continue
+        type_, value = identifier["type"], identifier.get("value")
+        if type_ == "ticker" or not isinstance(value, str | int) or value == "":
+            continue  # tickers are kept as written; a missing value is the schema's to report
+        try:
+            normalise_identifier(type_, value)
+        except InvalidIdentifier as error:
+            problems.append((f"{path}.value", identifier_message(type_, str(value),
+                                                                  error.message)))
+    return problems
 
 
 def parse_changes(raw: Any) -> list[ch.Change]:
@@ -192,21 +243,32 @@ def parse_changes(raw: Any) -> list[ch.Change]:
         raise InvalidProposal(f"A proposal holds at most {MAX_CHANGES} changes.",
                               {"changes": [f"at most {MAX_CHANGES}"]})
     parsed: list[ch.Change] = []
-    errors: dict[str, list[str]] = {}
+    problems: list[FieldProblem] = []
     for index, item in enumerate(raw):
-        key = f"changes[{index}]"
         op = item.get("op") if isinstance(item, dict) else None
         if op not in OPERATIONS:
             known = ", ".join(OPERATIONS)
-            errors[key] = [f"op must be one of: {known}"]
+            problems.append(FieldProblem(index, "op", f"op must be one of: {known}"))
             continue
         schema, build = OPERATIONS[op]
+        found = _identifier_problems(item)
         try:
-            parsed.append(build(schema().load(item)))
+            loaded = schema().load(item)
         except ValidationError as error:
-            errors[key] = _flatten(error.messages, "")
-    if errors:
-        raise InvalidProposal(_describe(errors), errors)
+            found = _paths(error.messages, "") + found
+        else:
+            if not found:
+                try:
+                    parsed.append(build(loaded))
+                except ValidationError as error:
+                    found = _paths(error.messages, "")
+        problems += [FieldProblem(index, path, message) for path, message in found]
+    if problems:
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            errors.setdefault(f"changes[{problem.change}]", []).append(
+                f"{problem.path}: {problem.message}" if problem.path else problem.message)
+        raise InvalidProposal(_describe(errors), errors, problems)
     return parsed
 
 
@@ -224,7 +286,8 @@ def _after(watchlist: Watchlist, parsed: Sequence[ch.Change]) -> dict[str, Entit
     try:
         return ch.apply_changes(watchlist.entities, parsed)
     except ch.ChangeError as error:
-        raise InvalidProposal(str(error), {f"changes[{error.index}]": [error.message]}) from None
+        raise InvalidProposal(str(error), {f"changes[{error.index}]": [error.message]},
+                              [FieldProblem(error.index, "", error.message)]) from None
 
 
 def check(
@@ -254,6 +317,7 @@ def check(
         raise InvalidProposal(
             f"{len(problems)} problem(s): {problems[0]}",
             _problems_by_change(problems, parsed, _relating(after, retiring)),
+            _field_problems(problems, parsed),
         )
     return after
 
@@ -288,6 +352,23 @@ def _problems_by_change(
     return errors
 
 
+def _field_problems(problems: list[Problem], parsed: Sequence[ch.Change]
+                    ) -> list[FieldProblem]:
+    """The watchlist rules' problems at the change that touched the entity, with the field's
+    path as a change operation spells it (``entity.flags.0.code`` for an upsert)."""
+    out = []
+    for problem in problems:
+        entity_id = problem.file.removeprefix("entities/").removesuffix(".yaml")
+        indices = [n for n, change in enumerate(parsed) if change.entity_id == entity_id]
+        path = problem.field.replace("[", ".").replace("]", "")
+        for index in indices or [None]:
+            prefix = "entity." if index is not None and isinstance(parsed[index],
+                                                                   ch.UpsertEntity) else ""
+            out.append(FieldProblem(index, f"{prefix}{path}" if path else "",
+                                    problem.message))
+    return out
+
+
 def hashes(watchlist: Watchlist, entity_ids: Sequence[str]) -> dict[str, str | None]:
     """Each entity's content hash in `watchlist` (None: not there), to notice later changes."""
     return {
@@ -297,17 +378,23 @@ def hashes(watchlist: Watchlist, entity_ids: Sequence[str]) -> dict[str, str | N
     }
 
 
-def diff(watchlist: Watchlist, parsed: Sequence[ch.Change]) -> list[dict[str, Any]]:
+def diff(watchlist: Watchlist, parsed: Sequence[ch.Change],
+         after_label: str = "proposed") -> list[dict[str, Any]]:
     """Per touched entity, a unified diff of its YAML before and after the changes."""
-    after = ch.apply_changes(watchlist.entities, parsed)
+    return _entity_diffs(watchlist, ch.apply_changes(watchlist.entities, parsed),
+                         ch.touched(parsed), after_label)
+
+
+def _entity_diffs(before: Watchlist, after: Mapping[str, Entity], touched: Sequence[str],
+                  after_label: str) -> list[dict[str, Any]]:
     out = []
-    for eid in ch.touched(parsed):
-        old = entity_to_yaml(watchlist.entities[eid]) if eid in watchlist.entities else ""
+    for eid in touched:
+        old = entity_to_yaml(before.entities[eid]) if eid in before.entities else ""
         new = entity_to_yaml(after[eid]) if eid in after else ""
         kind = "added" if not old else "retired" if not new else "changed"
         lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(),
-                                          f"{eid} (version {watchlist.version})",
-                                          f"{eid} (proposed)", lineterm=""))
+                                          f"{eid} (version {before.version})",
+                                          f"{eid} ({after_label})", lineterm=""))
         out.append({"entity_id": eid, "kind": kind, "diff": "\n".join(lines)})
     return out
 
@@ -344,17 +431,29 @@ def submit(store: Store, summary: str, raw_changes: Any, actor: audit.Actor) -> 
 
 
 def get(store: Store, proposal_id: int) -> tuple[ProposalInfo, list[dict[str, Any]] | str]:
-    """A proposal and its diff against the current version (or why it no longer applies)."""
+    """A proposal and its diff: a pending one against the current version (what approving
+    would do); an approved one from its base version to the version it was published as (what
+    was approved, kept whatever came later); a rejected or withdrawn one against its base
+    version (what was proposed). A string says why there is no diff."""
     with store.read() as session:
         row = proposals.get(session, proposal_id)
         if row is None:
             raise NotFound(f"There is no proposal {proposal_id}.")
         found = proposals.info(row)
-        watchlist = repository.load_watchlist(session)
+        if found.status == "pending" or found.base_version is None:
+            watchlist = repository.load_watchlist(session)
+        else:
+            watchlist = repository.load_watchlist(session, found.base_version)
+        result = (repository.load_watchlist(session, found.result_version)
+                  if found.status == "approved" and found.result_version is not None else None)
     if watchlist is None:
         return found, "No watchlist version has been published yet."
     try:
-        return found, diff(watchlist, parse_changes(found.changes))
+        parsed = parse_changes(found.changes)
+        if result is not None:
+            return found, _entity_diffs(watchlist, result.entities, ch.touched(parsed),
+                                        f"version {result.version}")
+        return found, diff(watchlist, parsed)
     except (CurationError, ch.ChangeError) as error:
         return found, f"The proposal no longer applies to version {watchlist.version}: {error}"
 

@@ -5,8 +5,9 @@ Limit strings and storage URIs are those of ``limits``, the engine Flask-Limiter
 per-request bookkeeping cost about 150 µs a call, a third of a screening request, so the
 service counts directly: with a shared storage through ``limits`` (one fixed window per key
 and limit, counted by the storage, so every worker and host sees the same count), and for
-``memory://`` (each worker counting alone) with a plain fixed-window counter, as ``limits``
-would, minus its expiry thread.
+``memory://`` (each worker counting alone) with a plain counter per key and limit, as
+``limits`` would, minus its expiry thread. Either way a key's window starts at its first
+request, so a burst is never counted in two windows split by the clock.
 
 Each hit returns a ``Verdict`` for the limit closest to running out, which the HTTP faces
 turn into ``RateLimit-*`` headers (IETF draft "RateLimit header fields for HTTP") and, when
@@ -56,8 +57,9 @@ class RateLimiter:
         self.items: list[RateLimitItem] = parse_many(spec) if spec.strip() else []
         self._storage = None if storage_uri.startswith("memory://") else _storage(storage_uri)
         self._lock = threading.Lock()
-        self._counts: dict[tuple[str, int, int], int] = {}  # (key, item, window) -> hits
-        self._window_of: dict[int, int] = {}  # item -> the window now counted
+        # (key, item) -> [when its window ends (monotonic seconds), hits in it]
+        self._windows: dict[tuple[str, int], list[float]] = {}
+        self._next_purge = 0.0
 
     @property
     def shared(self) -> bool:
@@ -94,16 +96,17 @@ class RateLimiter:
 
     def _hit_locally(self, index: int, item: RateLimitItem, key: str) -> Verdict:
         length = item.get_expiry()
-        now = time.time()
-        window = int(now // length)
-        reset = max(1, math.ceil((window + 1) * length - now))
+        now = time.monotonic()
         with self._lock:
-            if self._window_of.get(index) != window:
-                self._window_of[index] = window
-                self._counts = {k: v for k, v in self._counts.items() if k[1] != index}
-            counted = (key, index, window)
-            hits = self._counts.get(counted, 0)
-            if hits >= item.amount:
+            if now >= self._next_purge:  # forget windows that ended
+                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+                self._next_purge = now + 10.0
+            window = self._windows.get((key, index))
+            if window is None or window[0] <= now:
+                window = self._windows[(key, index)] = [now + length, 0]
+            reset = max(1, math.ceil(window[0] - now))
+            if window[1] >= item.amount:
                 return Verdict(False, item.amount, 0, reset, length)
-            self._counts[counted] = hits + 1
-        return Verdict(True, item.amount, item.amount - hits - 1, reset, length)
+            window[1] += 1
+            remaining = item.amount - int(window[1])
+        return Verdict(True, item.amount, remaining, reset, length)

@@ -200,7 +200,23 @@
     button.addEventListener("click", function () { window.print(); });
   }
 
+  /* a diagram wider than a phone scrolls in its frame: start with the entity in view --------- */
+
+  function centreDiagram(figure) {
+    var spare = figure.scrollWidth - figure.clientWidth;
+    if (spare > 0) { figure.scrollLeft = spare / 2; }
+  }
+
+  /* a form answered with errors: focus the first field marked invalid ----------------------- */
+
+  function focusFirstInvalid() {
+    var first = document.querySelector("form [aria-invalid='true']");
+    if (first && document.activeElement !== first) { first.focus(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("figure.diagram"), centreDiagram);
+    focusFirstInvalid();
     Array.prototype.forEach.call(document.querySelectorAll("input[data-suggest-url]"), setupAutocomplete);
     Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), setupSortable);
     Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), setupPrint);

@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["words"] = present  # also seen by imported macros
     app.jinja_env.filters["when"] = _when
     app.jinja_env.filters["number"] = _number
+    app.jinja_env.filters["weight"] = present.format_weight
 
 
 def _limit_screening() -> None:

@@ -52,7 +52,7 @@ BOX_W, BOX_H, GAP = 164, 72, 16
 CENTER_W, CENTER_H = 300, 84
 TIER_GAP = 118
 MARGIN = 16
-LABEL_CHARS = 21
+LABEL_CHARS = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +171,10 @@ def _box(party: Mapping[str, Any], x: float, y: float, w: float, h: float, *, ce
     size = 16 if center else 13
     max_chars = int((w - 22) / (size * 0.55))
     lines = _wrap(name, max_chars, 2)
+    if lines[-1].endswith("…"):  # a long name: a smaller size and a third line, not cut off
+        size -= 1
+        max_chars = int((w - 22) / (size * 0.55))
+        lines = _wrap(name, max_chars, 3)
     rating_line = f"Rating: {RATING_WORDS.get(rating, 'Not rated')}"
     if rating is None:
         rating_line = "Not rated"
@@ -197,7 +201,7 @@ def _box(party: Mapping[str, Any], x: float, y: float, w: float, h: float, *, ce
 
 
 def _label(cx: float, cy: float, text: str, detail: str) -> str:
-    lines = _wrap(text, LABEL_CHARS, 2)
+    lines = _wrap(text, LABEL_CHARS, 4)
     width = max(len(line) for line in lines) * 6.4 + 14
     height = len(lines) * 14 + 6
     top = cy - height / 2

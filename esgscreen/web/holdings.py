@@ -1,8 +1,10 @@
-"""Holdings files: reading an uploaded CSV into batch items, writing results as CSV.
+"""Holdings files: reading an uploaded CSV or Excel workbook into batch items, writing results
+as CSV.
 
 Pure functions, no Flask. Columns are recognised by their header, in any case and order:
-name, isin, ticker, exchange, lei, cik, cusip, weight (a few common spellings too). The
-delimiter is a comma, a semicolon or a tab; UTF-8 with or without a byte-order mark.
+name, isin, ticker, exchange, lei, cik, cusip, figi, domain, weight (a few common spellings
+too). The delimiter is a comma, a semicolon or a tab; UTF-8 with or without a byte-order mark.
+An ``.xlsx`` workbook is read from its first sheet and turned into the same CSV text.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-IDENTIFYING = ("name", "isin", "ticker", "lei", "cik", "cusip")
+IDENTIFYING = ("name", "isin", "ticker", "lei", "cik", "cusip", "figi", "domain")
 COLUMNS = (*IDENTIFYING, "exchange", "weight")
 # Header spellings seen in portfolio exports, folded (lower case, letters and digits only).
 HEADER_ALIASES = {
@@ -22,6 +26,8 @@ HEADER_ALIASES = {
     "issuer": "name", "issuername": "name", "holding": "name",
     "isin": "isin", "ticker": "ticker", "symbol": "ticker", "exchange": "exchange",
     "mic": "exchange", "lei": "lei", "cik": "cik", "cusip": "cusip",
+    "figi": "figi", "bbgid": "figi", "bloombergid": "figi", "compositefigi": "figi",
+    "domain": "domain", "website": "domain", "webdomain": "domain", "url": "domain",
     "weight": "weight", "weightpct": "weight", "weightpercent": "weight",
     "portfolioweight": "weight",
 }
@@ -44,14 +50,64 @@ def _header_key(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.strip().lower())
 
 
-def decode(data: bytes) -> str:
-    """The file as text, or a HoldingsError saying why it is not a CSV text file."""
+MAX_SHEET_ROWS = 100_000
+
+
+def _sheet_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def xlsx_to_csv(data: bytes) -> str:
+    """The first sheet of an Excel workbook as CSV text, or a HoldingsError saying why not."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise HoldingsError(
+            f"The workbook could not be read ({type(error).__name__}). Save it again as .xlsx, "
+            "or as 'CSV UTF-8', and upload that file."
+        ) from None
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            raise HoldingsError("The workbook has no sheet.")
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_SHEET_ROWS:
+                raise HoldingsError(f"The sheet has more than {MAX_SHEET_ROWS} rows; split it.")
+            writer.writerow([_sheet_cell(value) for value in row])
+    finally:
+        workbook.close()
+    return out.getvalue()
+
+
+def is_xlsx(data: bytes, filename: str = "") -> bool:
+    return data.startswith(b"PK\x03\x04") and (
+        filename.lower().endswith((".xlsx", ".xlsm")) or not filename
+        or b"xl/" in data[:65536])
+
+
+def decode(data: bytes, filename: str = "") -> str:
+    """The file as text (an .xlsx workbook as CSV text), or a HoldingsError saying why it
+    cannot be read."""
     if not data.strip():
         raise HoldingsError("The file is empty.")
+    if is_xlsx(data, filename):
+        return xlsx_to_csv(data)
     if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
         raise HoldingsError(
-            "This is not a CSV text file (it looks like a spreadsheet or another binary file). "
-            "Save the holdings as 'CSV UTF-8' and upload that file."
+            "This is neither a CSV text file nor an .xlsx workbook (an older .xls or another "
+            "binary file?). Save the holdings as .xlsx or 'CSV UTF-8' and upload that file."
         )
     try:
         return data.decode("utf-8-sig")
@@ -147,10 +203,13 @@ def subject(item: Mapping[str, Any]) -> str:
 
 
 RESULT_COLUMNS = (
-    "line", "name", "isin", "ticker", "exchange", "lei", "cik", "cusip", "weight",
-    "verdict", "status", "rating", "action", "entity_id", "entity_name", "score",
-    "explanation", "flags", "reasons", "error", "watchlist_version", "policy",
+    "line", "name", "isin", "ticker", "exchange", "lei", "cik", "cusip", "figi", "domain",
+    "weight", "verdict", "status", "rating", "action", "entity_id", "entity_name", "score",
+    "explanation", "flags", "reasons", "error", "warnings", "watchlist_version", "policy",
+    "screened_at",
 )
+# The action column as a person reads it: a holding not on the watchlist is not "clear".
+NOT_LISTED_ACTION = "none (not on the watchlist)"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -162,8 +221,10 @@ def _cell(value: Any) -> Any:
 
 
 def results_csv(items: Iterable[Mapping[str, Any]], result: Mapping[str, Any],
-                verdicts: Mapping[str, str]) -> str:
-    """The screening results, one row per holding, in the upload's order."""
+                verdicts: Mapping[str, str], screened_at: datetime) -> str:
+    """The screening results, one row per holding, in the upload's order, each with the
+    watchlist version, policy and time of the screening."""
+    when = screened_at.isoformat(timespec="seconds")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(RESULT_COLUMNS)
@@ -176,12 +237,12 @@ def results_csv(items: Iterable[Mapping[str, Any]], result: Mapping[str, Any],
             item["ref"],
             item.get("name", ""), item.get("isin", ""), item.get("ticker", ""),
             item.get("exchange", ""), item.get("lei", ""), item.get("cik", ""),
-            item.get("cusip", ""),
+            item.get("cusip", ""), item.get("figi", ""), item.get("domain", ""),
             "" if weight is None else (f"{weight:g}" if isinstance(weight, float) else weight),
             verdicts.get(row["status"], "Error"),
             row["status"],
-            row.get("rating") or "",
-            row.get("action", ""),
+            row.get("rating") or ("" if row["status"] == "error" else "no rating"),
+            NOT_LISTED_ACTION if row["status"] == "no_match" else row.get("action", ""),
             entity.get("id", ""),
             entity.get("name", ""),
             match.get("score", ""),
@@ -189,9 +250,10 @@ def results_csv(items: Iterable[Mapping[str, Any]], result: Mapping[str, Any],
             "; ".join(f"{f['code']} ({f['severity']}, {f['status']})"
                       for f in match.get("flags", [])),
             "; ".join(row.get("reasons", [])),
-            "; ".join(f"{p['field']}: {p['message']}"
-                      for p in ([error] if error else []) + row.get("warnings", [])),
+            f"{error['field']}: {error['message']}" if error else "",
+            "; ".join(f"{w['field']}: {w['message']}" for w in row.get("warnings", [])),
             result["watchlist_version"],
             result["policy"],
+            when,
         )])
     return out.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -87,11 +88,11 @@ def upload() -> ResponseReturnValue:
 def results() -> ResponseReturnValue:
     file = request.files.get("holdings")
     if file is None or not file.filename:
-        return _upload_page("Choose a CSV file of holdings to upload.", 400)
+        return _upload_page("Choose a CSV or .xlsx file of holdings to upload.", 400)
     data = file.read(services().settings.max_content_length + 1)
     policy_id = request.form.get("policy", "").strip() or None
     try:
-        text = decode(data)
+        text = decode(data, file.filename)
         holdings, context, result = _screen(text, policy_id, None)
     except (HoldingsError, PageError) as error:
         return _upload_page(f"{file.filename}: {error}", 422)
@@ -107,8 +108,12 @@ def results() -> ResponseReturnValue:
         result=result,
         summary=result["summary"],
         weights=present.weight_shares(result["summary"]),
+        total_weight=present.round_weight(result["summary"]["weight"]["total"]),
+        cards=present.summary_cards(result["results"]),
+        summary_warnings=sum(1 for row in result["results"] if row.get("warnings")),
         context=context,
         packed=pack(text),
+        screened_at=datetime.now(UTC).replace(microsecond=0),
         policies=list(current_app.extensions["esgscreen"].policies.values()),
     )
 
@@ -124,7 +129,8 @@ def download() -> ResponseReturnValue:
         holdings, _, result = _screen(text, policy_id, as_of)
     except (HoldingsError, PageError) as error:
         return _upload_page(str(error), 422)
-    body = results_csv(holdings.items, result, present.VERDICTS)
+    body = results_csv(holdings.items, result, present.VERDICTS,
+                       _screened_at(request.form.get("screened_at", "")))
     stem = "".join(c for c in filename.rsplit(".", 1)[0] if c.isalnum() or c in "-_")[:60]
     name = f"{stem or 'holdings'}-screened-v{result['watchlist_version']}-{result['policy']}.csv"
     return Response(
@@ -133,6 +139,16 @@ def download() -> ResponseReturnValue:
         headers={"Content-Disposition": f'attachment; filename="{name}"',
                  "Cache-Control": "no-store"},
     )
+
+
+def _screened_at(value: str) -> datetime:
+    """The results page's screening time sent back with the download (same version, same
+    answers); now when it is missing or unreadable."""
+    try:
+        when = datetime.fromisoformat(value.strip()[:40])
+    except ValueError:
+        return datetime.now(UTC).replace(microsecond=0)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -33,3 +33,23 @@ def test_no_limit_means_never_limited() -> None:
 def test_a_bad_limit_string_fails_at_start() -> None:
     with pytest.raises(ValueError):
         RateLimiter("lots per hour")
+
+
+def test_a_burst_across_the_clocks_second_is_one_window() -> None:
+    limiter = RateLimiter("3 per second")
+    time.sleep((0.8 - time.time() % 1) % 1)  # just before a whole second
+    assert limiter.retry_after("a") is None and limiter.retry_after("a") is None
+    time.sleep(0.3)  # the clock's second has turned; the key's window has not
+    assert limiter.retry_after("a") is None
+    assert limiter.retry_after("a") == 1
+
+
+def test_the_verdict_says_what_is_left() -> None:
+    limiter = RateLimiter("2 per minute;100 per hour")
+    first = limiter.hit("k")
+    assert (first.allowed, first.limit, first.remaining, first.window) == (True, 2, 1, 60)
+    limiter.hit("k")
+    refused = limiter.hit("k")
+    assert not refused.allowed and refused.remaining == 0
+    assert dict(refused.headers())["Retry-After"] == str(refused.reset)
+    assert dict(first.headers())["RateLimit-Policy"] == "2;w=60"

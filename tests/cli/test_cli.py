@@ -157,3 +157,15 @@ def test_serve_migrates_loads_and_answers(tmp_path: Path) -> None:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
     assert "Loaded the bundled watchlist" in output
+
+
+def test_keys_create_on_a_new_database_prints_only_the_key(tmp_path: Path) -> None:
+    env = {**os.environ, "ESGSCREEN_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "esgscreen", "keys", "create", "--role", "screener",
+         "--name", "ci"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no migration log lines
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("Created key 1 ")
+    assert lines[2].startswith("esk_")

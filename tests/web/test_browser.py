@@ -116,7 +116,7 @@ def test_portfolio_upload_sort_and_download(live_servers: Servers, page,
         encoding="utf-8",
     )
     page.goto(base + "/portfolio/")
-    page.get_by_label("Holdings file (CSV)").set_input_files(str(holdings))
+    page.get_by_label("Holdings file (CSV or .xlsx)").set_input_files(str(holdings))
     page.get_by_role("button", name="Screen holdings").click()
     page.get_by_role("heading", name="Portfolio results").wait_for()
     table = page.locator("table.results")

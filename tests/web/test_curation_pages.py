@@ -121,7 +121,9 @@ def test_bad_proposals_are_explained_and_nothing_is_recorded(curation_app: Flask
     ungraded = {**NEW_ENTITY, "evidence_authority": "", "csrf_token": token}
     response = carol.post("/curation/propose/entity", data=ungraded)
     assert response.status_code == 422
-    assert "authority: is required" in response.get_data(as_text=True)
+    assert re.search(r'<p class="field-error" id="evidence_authority-error-1">'
+                     r'<span class="visually-hidden">Error: </span>The authority of the source is '
+                     r'required: grade the source primary', response.get_data(as_text=True))
     taken = {**NEW_ENTITY, "id": "nso-group", "csrf_token": token}
     assert "already an entity" in carol.post("/curation/propose/entity",
                                              data=taken).get_data(as_text=True)
@@ -168,6 +170,79 @@ def test_add_evidence_close_flag_and_reject(curation_app: Flask) -> None:
     page = rita.get(closed.headers["Location"]).get_data(as_text=True)
     assert "No source given" in page and "proposal-rejected" in page
     assert cody.get("/curation/entities/no-such/evidence").status_code == 404
+
+
+def test_identifier_relation_and_flag_update_forms(curation_app: Flask) -> None:
+    cody = curation_app.test_client()
+    sign_in(cody, "cody")
+    path = "/curation/entities/nso-group/identifier"
+    bad = cody.post(path, data={"type": "isin", "value": "IL0011794803", "confidence": "high",
+                                "csrf_token": csrf_token(cody, path)})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "The ISIN&#39;s check digit is wrong: IL0011794803." in page
+    assert re.search(r'<input id="value"[^>]*aria-invalid="true"[^>]*autofocus', page)
+    good = cody.post(path, data={"type": "domain", "value": "https://www.Example-NSO.test/x",
+                                 "confidence": "low", "csrf_token": csrf_token(cody, path)})
+    assert good.status_code == 303, good.get_data(as_text=True)[:3000]
+    assert "value: example-nso.test" in cody.get(good.headers["Location"]).get_data(
+        as_text=True)
+
+    path = "/curation/entities/sandvine/relation"
+    page = cody.get(path).get_data(as_text=True)
+    assert '<option value="francisco-partners">' in page
+    wrong = cody.post(path, data={"type": "owned_by", "target": "francisco-partners",
+                                  "share": "lots", "since": "2017-13",
+                                  "csrf_token": csrf_token(cody, path)})
+    assert wrong.status_code == 422
+    page = wrong.get_data(as_text=True)
+    assert page.count('class="field-error"') == 2
+    assert 'id="share"' in page and 'id="since"' in page
+    added = cody.post(path, data={"type": "owned_by", "target": "francisco-partners",
+                                  "share": "12.5", "since": "2017",
+                                  "evidence_url": "https://example.org/deal",
+                                  "evidence_publisher": "Example News",
+                                  "evidence_authority": "established",
+                                  "csrf_token": csrf_token(cody, path)})
+    assert added.status_code == 303, added.get_data(as_text=True)[:3000]
+    assert "share: 12.5" in cody.get(added.headers["Location"]).get_data(as_text=True)
+
+    path = "/curation/entities/nso-group/flag"
+    page = cody.get(path).get_data(as_text=True)
+    assert "targeted_spyware|" not in re.sub(r'value="[^"]*"', "", page)  # titles, not codes
+    flag_value = re.search(r'name="flag" value="([a-z_]+\|[0-9-]*)"', page).group(1)
+    updated = cody.post(path, data={"flag": flag_value, "severity": "high",
+                                    "status": "concluded", "since": "",
+                                    "flag_summary": "Changed in a test.",
+                                    "csrf_token": csrf_token(cody, path)})
+    assert updated.status_code == 303, updated.get_data(as_text=True)[:3000]
+    proposal = cody.get(updated.headers["Location"]).get_data(as_text=True)
+    assert "status: concluded" in proposal and "Changed in a test." in proposal
+    assert "Proposed by cody on" in proposal and "user:" not in proposal
+
+
+def test_an_approved_proposal_keeps_the_diff_it_was_approved_with(curation_app: Flask) -> None:
+    carol = curation_app.test_client()
+    sign_in(carol, "carol")
+    path = "/curation/entities/nso-group/identifier"
+    first = carol.post(path, data={"type": "domain", "value": "first-nso.test",
+                                   "confidence": "low", "csrf_token": csrf_token(carol, path)})
+    second = carol.post(path, data={"type": "domain", "value": "second-nso.test",
+                                    "confidence": "low", "csrf_token": csrf_token(carol, path)})
+    rita = curation_app.test_client()
+    sign_in(rita, "rita")
+    for response in (first, second):
+        url = response.headers["Location"]
+        done = rita.post(url + "/approve", data={"csrf_token": csrf_token(rita, url)})
+        assert done.status_code == 303
+    # The second approval changed nso-group again; the first still shows what it approved.
+    page = rita.get(first.headers["Location"]).get_data(as_text=True)
+    assert "What was approved" in page
+    assert "From watchlist version 1" in page and "to version 2" in page
+    assert "value: first-nso.test" in page
+    assert "second-nso.test" not in page
+    assert "No difference" not in page
+    assert "Approved by rita" in page
 
 
 # in the browser -----------------------------------------------------------------------

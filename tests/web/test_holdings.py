@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
+from openpyxl import Workbook
 
-from esgscreen.web.holdings import HoldingsError, parse_holdings, parse_weight, results_csv
+from esgscreen.web.holdings import (
+    HoldingsError,
+    decode,
+    parse_holdings,
+    parse_weight,
+    results_csv,
+)
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
@@ -42,8 +50,8 @@ def test_weights(raw: str, value: float | str | None) -> None:
     [
         (b"", "empty"),
         (b"   \n\n", "empty"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "not a CSV text file"),
-        (b"name\x00,isin\n", "not a CSV text file"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "workbook could not be read"),
+        (b"name\x00,isin\n", "neither a CSV text file nor an .xlsx workbook"),
         ("name,isin\nSoci\u00e9t\u00e9,\n".encode("latin-1"), "not UTF-8"),
         (b"company_id,sector\n1,tech\n", "No column to screen by"),
         (b"name,isin\n", "no holdings"),
@@ -71,7 +79,51 @@ def test_results_csv_neutralises_formulas() -> None:
     result = {"watchlist_version": 3, "policy": "default",
               "results": [{"ref": 2, "status": "no_match", "action": "clear", "rating": None,
                            "weight": 1.0, "reasons": ["not on the watchlist"]}]}
-    rows = list(csv.DictReader(io.StringIO(results_csv(items, result, {"no_match": "Not"}))))
+    when = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    rows = list(csv.DictReader(io.StringIO(
+        results_csv(items, result, {"no_match": "Not"}, when))))
     assert rows[0]["name"] == "'=HYPERLINK(\"http://x\")"
     assert rows[0]["watchlist_version"] == "3"
+    assert rows[0]["screened_at"] == "2026-03-02T09:30:00+00:00"
     assert rows[0]["verdict"] == "Not"
+    assert rows[0]["action"] == "none (not on the watchlist)"
+    assert rows[0]["rating"] == "no rating"
+
+
+def test_results_csv_names_each_warning() -> None:
+    items = [{"ref": 2, "name": "Cellebrite DI Ltd.", "isin": "IL0011794801"}]
+    result = {"watchlist_version": 3, "policy": "default",
+              "results": [{"ref": 2, "status": "match", "action": "exclude", "rating": "red",
+                           "weight": None, "reasons": [],
+                           "warnings": [{"field": "isin", "message": "bad check digit"}]}]}
+    rows = list(csv.DictReader(io.StringIO(
+        results_csv(items, result, {"match": "On"}, datetime.now(UTC)))))
+    assert rows[0]["warnings"] == "isin: bad check digit"
+    assert rows[0]["error"] == ""
+    assert rows[0]["isin"] == "IL0011794801"
+
+
+def test_figi_and_domain_columns() -> None:
+    holdings = parse_holdings(b"Company,FIGI,Website\nNSO,BBG000BLNNH6,nsogroup.com\n")
+    assert holdings.columns == ("name", "figi", "domain")
+    assert holdings.items == [{"ref": 2, "name": "NSO", "figi": "BBG000BLNNH6",
+                               "domain": "nsogroup.com"}]
+    assert parse_holdings(b"figi\nBBG000BLNNH6\n").items[0]["figi"] == "BBG000BLNNH6"
+
+
+def test_xlsx_workbooks_are_read_from_the_first_sheet() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Name", "ISIN", "CIK", "Weight"])
+    sheet.append(["Cellebrite DI Ltd.", None, 1854587, 1.25])
+    sheet.append([None, None, None, None])
+    sheet.append(["Sun Corporation", "JP3336450006", None, 0.4])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    text = decode(buffer.getvalue(), "holdings.xlsx")
+    holdings = parse_holdings(text)
+    assert holdings.columns == ("name", "isin", "cik", "weight")
+    assert holdings.items == [
+        {"ref": 2, "name": "Cellebrite DI Ltd.", "cik": "1854587", "weight": 1.25},
+        {"ref": 4, "name": "Sun Corporation", "isin": "JP3336450006", "weight": 0.4},
+    ]

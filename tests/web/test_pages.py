@@ -77,7 +77,18 @@ def test_not_on_the_watchlist_is_plain_and_not_green(bundled_client: FlaskClient
     assert "Not on the watchlist" in page
     assert "Not found is not the same as cleared" in page
     assert "answer-no_match" in page
-    assert "rating-green" not in page.split('id="answer"')[1]
+    answer = page.split('id="answer"')[1]
+    assert "rating-green" not in answer
+    assert "No action: not on the watchlist" in answer
+    assert ">Clear<" not in answer and "action-clear" not in answer
+
+
+def test_the_record_of_a_company_not_on_the_watchlist_never_says_clear(
+        bundled_client: FlaskClient) -> None:
+    page = bundled_client.get("/record?q=Microsoft+Corporation").get_data(as_text=True)
+    record = page.split('class="record"')[1]
+    assert "No action: not on the watchlist" in record
+    assert ">Clear<" not in record and "action-clear" not in record
 
 
 @pytest.mark.parametrize("query", ["Cellebrite", "Cognite", "Candiru Software",
@@ -89,7 +100,11 @@ def test_page_verdict_agrees_with_the_api(bundled_client: FlaskClient, query: st
              "no_match": "Not on the watchlist"}
     verdict = re.search(r'<h2 id="verdict".*?</h2>', page, re.S).group(0)
     assert words[api["status"]] in verdict
-    assert f'<span class="action action-{api["action"]}">' in page
+    if api["status"] == "no_match":  # the API says clear; a person reads "no action"
+        assert api["action"] == "clear"
+        assert '<span class="action action-not-listed">No action: not on the watchlist' in page
+    else:
+        assert f'<span class="action action-{api["action"]}">' in page
     if api["status"] == "possible_match":
         assert "Not confirmed" in page and "Candidates" in page
 
@@ -312,14 +327,16 @@ def test_upload_screens_and_download_recomputes(seeded_app: Flask) -> None:
     assert lines[0].startswith("line,name,isin")
     assert lines[1].startswith("2,Cellebrite DI Ltd.,")
     assert ",match,red,exclude,cellebrite," in lines[1]
-    assert ",no_match,,clear," in lines[2]
+    assert ",no_match,no rating,none (not on the watchlist)," in lines[2]
+    assert ",clear," not in lines[2]
     assert "weight: weight must be a number; the holding is screened without it." in lines[3]
 
 
 @pytest.mark.parametrize(
     ("data", "filename", "status", "message"),
     [
-        (b"PK\x03\x04binary spreadsheet", "holdings.xlsx", 422, "not a CSV text file"),
+        (b"PK\x03\x04binary spreadsheet", "holdings.xlsx", 422, "workbook could not be read"),
+        (b"\xd0\xcf\x11\xe0\x00\x00old", "holdings.xls", 422, "neither a CSV text file"),
         ("name\nSoci\u00e9t\u00e9\n".encode("cp1252"), "h.csv", 422, "not UTF-8"),
         (b"company_id,sector\n1,tech\n", "h.csv", 422, "No column to screen by"),
         (b"", "empty.csv", 422, "The file is empty."),
@@ -341,7 +358,7 @@ def test_upload_without_a_file_or_too_large(bundled_app: Flask) -> None:
     response = client.post("/portfolio/", data={"csrf_token": token},
                            content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "Choose a CSV file" in response.get_data(as_text=True)
+    assert "Choose a CSV or .xlsx file" in response.get_data(as_text=True)
 
     small = make_app(bundled_app.config["DATABASE_URL"], MAX_CONTENT_LENGTH=2048)
     client = small.test_client()
@@ -410,3 +427,24 @@ def test_curators_see_the_flags_due_a_review(store: Store) -> None:
     screener = app.test_client()
     sign_in(screener, "sam")
     assert screener.get("/curation/review-due").status_code == 403
+
+
+def test_an_xlsx_workbook_with_figi_and_domain_columns_is_screened(
+        bundled_client: FlaskClient) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["Company", "FIGI", "Website", "Weight"])
+    workbook.active.append(["Cellebrite DI Ltd.", None, None, 1.25])
+    workbook.active.append([None, None, "microsoft.com", 0.35])
+    workbook.active.append(["Alphabet Inc.", None, None, 0.7])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(bundled_client, buffer.getvalue(), "holdings.xlsx")
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    page = response.get_data(as_text=True)
+    assert "<strong>holdings.xlsx</strong>: 3 holdings screened" in page
+    assert '<span class="action action-exclude">Exclude</span>' in page
+    assert page.count("No action: not on the watchlist") == 2
+    assert "DOMAIN microsoft.com" in page  # a holding given by its domain alone
+    assert '<p class="card-weight">weight 1.05</p>' in page

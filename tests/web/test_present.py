@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from esgscreen.web.present import (
+    action_words,
     by_authority,
     counted_as,
     describe_relation,
+    field_message,
+    format_weight,
     group_flags,
+    person,
+    summary_cards,
     timeline,
     weight_shares,
 )
@@ -73,6 +78,51 @@ def test_weight_shares() -> None:
     assert empty[0]["share"] is None
 
 
+def test_not_on_the_watchlist_is_never_clear() -> None:
+    assert action_words("clear", "no_match") == "No action: not on the watchlist"
+    assert action_words("clear", "match") == "Clear"  # on the watchlist, rated green
+
+
+def test_summary_cards_count_not_listed_apart_from_clear() -> None:
+    rows = [
+        {"status": "no_match", "action": "clear", "weight": 0.35},
+        {"status": "no_match", "action": "clear", "weight": 0.7},
+        {"status": "match", "action": "clear", "weight": 1.0},
+        {"status": "match", "action": "exclude", "weight": None},
+        {"status": "possible_match", "action": "review", "weight": 0.1},
+        {"status": "error", "error": {"field": "isin", "message": "bad"}},
+    ]
+    cards = {card.key: card for card in summary_cards(rows)}
+    assert (cards["not_listed"].count, cards["not_listed"].weight) == (2, 1.05)
+    assert (cards["clear"].count, cards["clear"].weight) == (1, 1.0)
+    assert (cards["exclude"].count, cards["exclude"].weight) == (1, None)
+    assert cards["error"].count == 1 and cards["review"].count == 1
+    assert "not cleared" in cards["not_listed"].label
+
+
+def test_weights_are_rounded_for_people() -> None:
+    assert format_weight(1.0499999999999998) == "1.05"
+    assert format_weight(6.1) == "6.10"
+    assert format_weight(0.125) == "0.125"
+    assert format_weight(1234.5) == "1,234.50"
+    assert format_weight(None) == ""
+    summary = {"weight": {"total": 0.30000000000000004,
+                          "by_rating": {"red": 0.1, "no_match": 0.20000000000000004}}}
+    shares = weight_shares(summary)
+    assert shares[1]["weight"] == 0.2
+    assert round(shares[0]["share"], 6) == 33.333333
+
+
+def test_authors_by_name() -> None:
+    assert person("user:1 carla") == "carla"
+    assert person("user:12 mary ann") == "mary ann"
+    assert person("key:3 ci-bot") == "API key ci-bot"
+    assert person("cli:command line") == "the command line"
+    assert person(None) == ""
+
+
+
+
 def test_primary_sources_come_first_in_curated_order_within_a_grade() -> None:
     items = [{"url": "a", "authority": "low"}, {"url": "b", "authority": "established"},
              {"url": "c"}, {"url": "d", "authority": "primary"},
@@ -82,3 +132,11 @@ def test_primary_sources_come_first_in_curated_order_within_a_grade() -> None:
 
 def test_a_weak_flag_counts_one_step_lower() -> None:
     assert counted_as("critical") == "high" and counted_as("low") == "low"
+
+
+def test_a_row_problem_does_not_name_its_field_twice() -> None:
+    assert field_message({"field": "isin", "message": "Invalid isin: the ISIN check digit does "
+                          "not match; it was left out."}) == (
+        "the ISIN check digit does not match; it was left out.")
+    assert field_message({"field": "weight", "message": "weight must be a number."}) == (
+        "weight must be a number.")
