@@ -1,4 +1,5 @@
-# esgscreen: `make run` serves the bundled watchlist on SQLite; `make test` runs every test.
+# esgscreen: `make run` serves the bundled watchlist on SQLite; `make test` runs the linters and
+# every test; `make eval` scores a fresh server on the dev evaluation set.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -20,8 +21,11 @@ install-test: $(BIN)/python
 run: install
 	ESGSCREEN_PUBLIC_READ=$${ESGSCREEN_PUBLIC_READ:-true} $(BIN)/esgscreen serve --host $(HOST) --port $(PORT)
 
-test: install-test
+lint: install-test
 	$(BIN)/ruff check esgscreen tests bench tools wsgi.py gunicorn.conf.py .ci/audit.py
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python .ci/audit.py
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
@@ -36,8 +40,13 @@ screenshots: install-test
 bench: install-test
 	$(BIN)/python bench/match.py
 
+# A server of the bundled watchlist scored on ../shared/eval/dev.jsonl (EVAL_ARGS: another
+# cases file, --verbose).
+eval: install-test
+	$(BIN)/python bench/eval.py $(EVAL_ARGS)
+
 schemas: install
 	$(BIN)/esgscreen schemas write schemas/
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache artifacts
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache artifacts

@@ -14,9 +14,9 @@ post_worker_init = serving.post_worker_init
 prepare_multiprocess_dir()
 
 
-def worker_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+def worker_exit(server, worker):
     flush_all()  # the worker's buffered screening records
 
 
-def child_exit(server, worker):  # noqa: ANN001, ANN201
+def child_exit(server, worker):
     worker_exited(worker.pid)

@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import gunicorn, prepared_database, rss_mb, worker_pids  # noqa: E402
+from servers import gunicorn, prepared_database, rss_mb, worker_pids
 
 KNOWN = [
     {"name": "NSO Group Technologies Ltd"}, {"isin": "IL0011794802"}, {"cik": "0001854587"},

@@ -24,7 +24,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import gunicorn, prepared_database  # noqa: E402
+from servers import gunicorn, prepared_database
 
 QUERIES = [
     "q=Cellebrite", "name=NSO%20Group%20Technologies", "isin=IL0011794802", "cik=0001854587",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from esgscreen import __version__, edge, logs, settings
 from esgscreen.api import problems
@@ -34,7 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False
+    provider = DefaultJSONProvider(app)
+    provider.sort_keys = False
+    app.json = provider
 
     register_extensions(app)
     register_blueprints(app)

@@ -54,6 +54,6 @@ def init_app(app: Flask) -> None:
     hops = services_of(app).settings.trusted_proxies
     if hops > 0:
         # X-Forwarded-For/-Proto/-Host/-Port as set by `hops` proxies in front of the service.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
-                                x_port=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.before_request(refuse_control_characters)

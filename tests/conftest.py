@@ -1,26 +1,36 @@
 """Shared fixtures: stores on SQLite and PostgreSQL, apps, clients, the bundled watchlist.
 
-PostgreSQL tests use the server in ESGSCREEN_TEST_POSTGRES_URL (default: the local one) with
-a database of their own per test run (``<name>_<pid>``, created and dropped here), so runs
-in parallel never share one. They run for real; set ESGSCREEN_TEST_POSTGRES=skip only on a
-machine without PostgreSQL.
+A database with content (migrated; migrated and holding the bundled watchlist; ...: a
+``Template``) is built once per test run, on first use, and each test that needs it gets a
+fresh copy of its own: a copy of the file on SQLite; on PostgreSQL, the template's rows copied
+into the run's database (see ``PostgresTemplates`` for why not a database per test). So every
+test still writes to a database nobody else sees, without paying for the migration and the load.
+
+PostgreSQL tests use the server in ESGSCREEN_TEST_POSTGRES_URL (default: the local one) with a
+database of their own per test run (``<name>_<pid>``, and ``<name>_<pid>_web`` for the live
+servers, created and dropped here), so runs in parallel never share one. They run for real;
+set ESGSCREEN_TEST_POSTGRES=skip only on a machine without PostgreSQL.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from esgscreen.app import create_app
 from esgscreen.service.loading import load_directory
 from esgscreen.settings import BUNDLED_WATCHLIST_DIR
+from esgscreen.store import users
 from esgscreen.store.db import Store
 
 POSTGRES_URL = os.environ.get(
@@ -28,68 +38,245 @@ POSTGRES_URL = os.environ.get(
     "postgresql+psycopg://postgres@127.0.0.1:5432/esgscreen_test",
 )
 BACKENDS = ("sqlite", "postgresql")
+RESET_CONNECTIONS = "esgscreen-tests-reset"
 WATCHLIST_DIR = BUNDLED_WATCHLIST_DIR
 
+# Real hashing, at a cost a test run can afford: signing in is most of some tests' work.
+users.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
-def _admin_engine(url: str):  # noqa: ANN202
+
+def _admin_engine(url: str) -> Engine:
     return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
-def _create_postgres_database(url: str) -> str:
-    """A fresh database for this test run; returns its URL."""
-    target = make_url(url)
-    target = target.set(database=f"{target.database}_{os.getpid()}")
+def run_postgres_url(suffix: str = "") -> str:
+    """The URL of this run's PostgreSQL database ``<name>_<pid>`` (or ``<name>_<pid>_<suffix>``)."""
+    base = make_url(POSTGRES_URL)
+    name = "_".join(filter(None, (base.database, str(os.getpid()), suffix)))
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def create_postgres_database(url: str) -> None:
+    """Create the database of ``url`` anew, empty."""
     admin = _admin_engine(url)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{make_url(url).database}"'))
     admin.dispose()
-    return target.render_as_string(hide_password=False)
 
 
-def _drop_postgres_database(url: str) -> None:
+def drop_postgres_database(url: str) -> None:
     admin = _admin_engine(url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     admin.dispose()
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+def skip_without_postgres() -> None:
+    if os.environ.get("ESGSCREEN_TEST_POSTGRES") == "skip":
+        pytest.skip("ESGSCREEN_TEST_POSTGRES=skip: no PostgreSQL on this machine")
+
+
+# template databases --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Template:
+    """What a template database holds: ``fill`` run on a copy of ``base`` (or on an empty
+    database)."""
+
+    name: str
+    fill: Callable[[Store], None]
+    base: Template | None = None
+
+
+def build(store: Store, template: Template) -> None:
+    """Fill ``store`` (empty) with what ``template`` holds, from scratch."""
+    if template.base is not None:
+        build(store, template.base)
+    template.fill(store)
+
+
+def _load_bundled(store: Store) -> None:
+    load_directory(store, WATCHLIST_DIR, summary="test load")
+
+
+MIGRATED = Template("migrated", Store.upgrade)
+BUNDLED = Template("bundled", _load_bundled, base=MIGRATED)
+
+
+class SqliteTemplates:
+    """Template database files, built on first use; a test's copy is a copy of the file."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._built: dict[Template, Path] = {}
+
+    def copy(self, template: Template, target: str) -> str:
+        """Make the database file of ``target`` a copy of ``template``; returns ``target``."""
+        if template not in self._built:
+            path = self._directory / f"{template.name}.sqlite3"
+            url = f"sqlite:///{path}"
+            if template.base is not None:
+                self.copy(template.base, url)
+            store = Store(url)
+            try:
+                template.fill(store)
+            finally:
+                store.dispose()
+            # Out of write-ahead logging, so that the one file holds everything and copies whole.
+            conn = sqlite3.connect(path)
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.close()
+            self._built[template] = path
+        shutil.copyfile(self._built[template], str(make_url(target).database))
+        return target
+
+
+class PostgresTemplates:
+    """This run's PostgreSQL database, which each test gets anew holding a template's rows.
+
+    Not a database per test: dropping one makes PostgreSQL write a checkpoint, seconds each
+    on a busy server. So the rows of a template are kept in a schema of their own
+    (``template_<name>``) next to ``public``, and a test's copy empties ``public``'s tables
+    and fills them from there, sequences included, in one transaction. ``public`` is migrated
+    anew whenever a test left it at another revision, or empty.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        # Its own connections carry a name, so that a reset ends only those the tests left.
+        own = make_url(url).update_query_dict({"application_name": RESET_CONNECTIONS})
+        self._engine = create_engine(own)
+        self._store = Store(own.render_as_string(hide_password=False))
+        self._sequences: dict[Template, dict[str, tuple[int, bool]]] = {}
+
+    def empty(self) -> str:
+        """Make ``public`` empty, without even the schema's tables; returns the URL."""
+        self._disconnect_others()
+        with self._engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        return self.url
+
+    def copy(self, template: Template) -> str:
+        """Make ``public`` hold what ``template`` holds (built on first use); returns the URL."""
+        if template not in self._sequences:
+            self._build(template)
+        self._disconnect_others()
+        if not self._store.schema_is_current():
+            self.empty()
+            self._store.upgrade()
+        saved = f'"template_{template.name}"'
+        with self._engine.begin() as conn:
+            tables = self._tables(conn)
+            for table in reversed(tables):  # on tables this small, faster than TRUNCATE
+                conn.execute(text(f'DELETE FROM public."{table}"'))
+            for table in tables:
+                conn.execute(text(f'INSERT INTO public."{table}" SELECT * FROM {saved}."{table}"'))
+            for sequence, (value, called) in self._sequences[template].items():
+                conn.execute(text("SELECT setval(:sequence, :value, :called)"),
+                             {"sequence": f'public."{sequence}"', "value": value,
+                              "called": called})
+        return self.url
+
+    def _build(self, template: Template) -> None:
+        if template.base is None:
+            self.empty()
+        else:
+            self.copy(template.base)
+        template.fill(self._store)
+        saved = f'"template_{template.name}"'
+        with self._engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {saved} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {saved}"))
+            for table in self._tables(conn):
+                conn.execute(text(f'CREATE TABLE {saved}."{table}" AS TABLE public."{table}"'))
+            sequences = conn.scalars(text(
+                "SELECT sequence_name FROM information_schema.sequences "
+                "WHERE sequence_schema = 'public'")).all()
+            self._sequences[template] = {}
+            for sequence in sequences:
+                value, called = conn.execute(
+                    text(f'SELECT last_value, is_called FROM public."{sequence}"')).one()
+                self._sequences[template][sequence] = (value, called)
+
+    @staticmethod
+    def _tables(conn: Connection) -> list[str]:
+        """``public``'s tables but the migrations' own, each after those it refers to."""
+        ordered = inspect(conn).get_sorted_table_and_fkc_names(schema="public")
+        return [name for name, _ in ordered if name and name != "alembic_version"]
+
+    def _disconnect_others(self) -> None:
+        """End what a test left connected, as ``DROP DATABASE ... WITH (FORCE)`` would."""
+        with self._engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND application_name <> :own"),
+                         {"own": RESET_CONNECTIONS})
+
+    def dispose(self) -> None:
+        self._store.dispose()
+        self._engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    if os.environ.get("ESGSCREEN_TEST_POSTGRES") == "skip":
-        pytest.skip("ESGSCREEN_TEST_POSTGRES=skip: no PostgreSQL on this machine")
-    url = _create_postgres_database(POSTGRES_URL)
-    yield url
-    _drop_postgres_database(url)
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"))
 
 
-def fresh_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+@pytest.fixture(scope="session")
+def postgres_templates() -> Iterator[PostgresTemplates]:
+    skip_without_postgres()
+    url = run_postgres_url()
+    create_postgres_database(url)
+    admin = _admin_engine(url)
+    with admin.connect() as conn:
+        # Commits need not wait for the disk: nothing here has to outlive a crash.
+        conn.execute(text(f'ALTER DATABASE "{make_url(url).database}" '
+                          "SET synchronous_commit = off"))
+    admin.dispose()
+    templates = PostgresTemplates(url)
+    yield templates
+    templates.dispose()
+    drop_postgres_database(url)
+
+
+def fresh_database(request: pytest.FixtureRequest, backend: str,
+                   template: Template | None = None) -> str:
+    """This test's own database on ``backend``: empty, or a copy of ``template``."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'esgscreen.sqlite3'}"
-    url = request.getfixturevalue("postgres_url")
-    _reset_postgres(url)
-    return url
+        url = f"sqlite:///{request.getfixturevalue('tmp_path') / 'esgscreen.sqlite3'}"
+        if template is not None:
+            request.getfixturevalue("sqlite_templates").copy(template, url)
+        return url
+    postgres: PostgresTemplates = request.getfixturevalue("postgres_templates")
+    return postgres.empty() if template is None else postgres.copy(template)
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database on each backend in turn."""
-    return fresh_database_url(request.param, tmp_path, request)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn."""
+    return request.param
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
+def database_url(request: pytest.FixtureRequest, backend: str) -> str:
+    """A fresh, empty database on each backend in turn."""
+    return fresh_database(request, backend)
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest, backend: str) -> Iterator[Store]:
     """A migrated, empty store on each backend in turn."""
-    store = Store(database_url)
-    store.upgrade()
+    store = Store(fresh_database(request, backend, MIGRATED))
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def bundled_store(request: pytest.FixtureRequest, backend: str) -> Iterator[Store]:
+    """A store on a fresh database (each backend in turn) holding the bundled watchlist."""
+    store = Store(fresh_database(request, backend, BUNDLED))
     yield store
     store.dispose()
 
@@ -128,10 +315,9 @@ def _create(database_url: str, **config: object) -> Flask:
 
 
 @pytest.fixture
-def app(store: Store) -> Iterator[Flask]:
-    """An app on a fresh store (each backend in turn) holding the bundled watchlist."""
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    yield make_app(store.url)
+def app(request: pytest.FixtureRequest, backend: str) -> Flask:
+    """An app on a fresh database (each backend in turn) holding the bundled watchlist."""
+    return make_app(fresh_database(request, backend, BUNDLED))
 
 
 @pytest.fixture
@@ -140,13 +326,11 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture(scope="session")
-def bundled_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def bundled_app(sqlite_templates: SqliteTemplates,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One SQLite app with the bundled watchlist, shared by read-only tests."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('bundled') / 'esgscreen.sqlite3'}"
-    store = Store(url)
-    store.upgrade()
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    store.dispose()
+    url = sqlite_templates.copy(
+        BUNDLED, f"sqlite:///{tmp_path_factory.mktemp('bundled') / 'esgscreen.sqlite3'}")
     app = _create(url)
     yield app
     app.extensions["esgscreen"].screenlog.close()

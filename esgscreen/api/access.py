@@ -10,8 +10,8 @@ import threading
 import time
 
 from flask import current_app, g, request
-from flask_smorest import abort
 
+from esgscreen.api.problems import abort
 from esgscreen.core.roles import role_allows
 from esgscreen.extensions import services, within_rate_limit
 from esgscreen.store import keys

@@ -11,13 +11,14 @@ from typing import Any
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, g
 from flask.views import MethodView
-from flask_smorest import Page, abort
+from flask_smorest import Page
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from esgscreen.api.access import require
 from esgscreen.api.blueprint import Blueprint
+from esgscreen.api.problems import abort
 from esgscreen.api.schemas import ProblemSchema
 from esgscreen.core import bounds
 from esgscreen.extensions import services

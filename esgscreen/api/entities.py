@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Page, abort
+from flask_smorest import Page
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.caching import not_modified, tag_answer, version_etag
 from esgscreen.api.common import snapshot_as_of
+from esgscreen.api.problems import abort
 from esgscreen.api.schemas import ProblemSchema, Text, as_of_field
 from esgscreen.core import bounds
 from esgscreen.core.model import ENTITY_KINDS, RATINGS

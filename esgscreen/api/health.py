@@ -14,13 +14,13 @@ log = logging.getLogger(__name__)
 
 
 @blp.get("/healthz")
-def healthz():  # noqa: ANN201
+def healthz():
     """The process is up."""
     return jsonify(status="ok")
 
 
 @blp.get("/readyz")
-def readyz():  # noqa: ANN201
+def readyz():
     """Ready when the database answers and a watchlist version is loaded."""
     try:
         services().store.ping()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import http
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
+import flask
 from apispec import BasePlugin
 from flask import Blueprint, Flask, Response, json, request
 from flask_smorest import Api
@@ -47,6 +48,16 @@ def problem(
         json.dumps(body), status=status, mimetype="application/problem+json", headers=headers
     )
     return response
+
+
+def abort(status: int, **data: Any) -> NoReturn:
+    """End the request with a ``status`` problem; ``data`` may hold its ``message``, field
+    ``errors`` and ``headers``. flask-smorest's ``abort``, typed as never returning."""
+    try:
+        flask.abort(status)
+    except HTTPException as error:
+        error.data = data  # type: ignore[attr-defined]
+        raise
 
 
 def _title(status: int) -> str:
@@ -102,8 +113,9 @@ def http_problem(error: HTTPException) -> Response:
     status = error.code or 500
     detail, errors = _detail_for(error)
     headers = dict((getattr(error, "data", None) or {}).get("headers") or {})
-    if status == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(error.valid_methods)
+    valid_methods = getattr(error, "valid_methods", None)  # only MethodNotAllowed has them
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
     if status == 413 and not (getattr(error, "data", None) or {}).get("message"):
         detail = "The request body is larger than this service accepts."
     return problem(status, detail, errors=errors, headers=headers)
@@ -205,7 +217,7 @@ class ProblemApi(Api):
             "schema": {"type": "string"},
         }, lazy=True)
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return http_problem(error)
 
 

@@ -7,11 +7,11 @@ import time
 
 from flask import Response, g, request
 from flask.views import MethodView
-from flask_smorest import abort
 
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.caching import not_modified, version_etag
 from esgscreen.api.common import policy_named, snapshot_as_of
+from esgscreen.api.problems import abort
 from esgscreen.api.schemas import (
     BatchRequestSchema,
     BatchResultSchema,

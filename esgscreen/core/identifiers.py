@@ -343,7 +343,7 @@ def _domain(raw: str, field: str) -> str:
 # --- entry point -----------------------------------------------------------------------------
 
 
-def normalise_identifier(type_: str, raw: str, *, field: str | None = None) -> str:
+def normalise_identifier(type_: str, raw: object, *, field: str | None = None) -> str:
     """The canonical value of an identifier of type ``type_`` (one of ``IDENTIFIER_TYPES``).
 
     Raises InvalidIdentifier(field or type_, raw, reason) for a malformed value or a bad

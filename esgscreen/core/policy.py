@@ -74,18 +74,19 @@ def decide(
     for exposure in exposures:
         if exposure.status != "ongoing":
             continue
-        for rule in policy.exposure_rules:
-            if rule.codes and not set(exposure.target_codes).intersection(rule.codes):
+        for stake_rule in policy.exposure_rules:
+            codes = stake_rule.codes
+            if codes and not set(exposure.target_codes).intersection(codes):
                 continue
             if exposure.share is None:
-                if not rule.include_unstated:
+                if not stake_rule.include_unstated:
                     continue
                 stake = "an unstated stake"
-            elif exposure.share < rule.min_share:
+            elif exposure.share < stake_rule.min_share:
                 continue
             else:
                 stake = f"{exposure.share:g}%"
-            found.append((rule.action, f"owns {stake} of {exposure.target}"))
+            found.append((stake_rule.action, f"owns {stake} of {exposure.target}"))
     if not found:
         return Decision("clear", ())
     action = most_severe(a for a, _ in found)

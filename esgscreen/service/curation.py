@@ -345,8 +345,8 @@ def _problems_by_change(
     errors: dict[str, list[str]] = {}
     for problem in problems:
         entity_id = problem.file.removeprefix("entities/").removesuffix(".yaml")
-        indices = by_entity.get(entity_id)
-        keys = [f"changes[{n}]" for n in sorted(set(indices))] if indices else ["changes"]
+        found = by_entity.get(entity_id)
+        keys = [f"changes[{n}]" for n in sorted(set(found))] if found else ["changes"]
         for key in keys:
             errors.setdefault(key, []).append(f"{entity_id}: {problem.field}: {problem.message}")
     return errors
@@ -359,7 +359,8 @@ def _field_problems(problems: list[Problem], parsed: Sequence[ch.Change]
     out = []
     for problem in problems:
         entity_id = problem.file.removeprefix("entities/").removesuffix(".yaml")
-        indices = [n for n, change in enumerate(parsed) if change.entity_id == entity_id]
+        indices: list[int | None] = [n for n, change in enumerate(parsed)
+                                     if change.entity_id == entity_id]
         path = problem.field.replace("[", ".").replace("]", "")
         for index in indices or [None]:
             prefix = "entity." if index is not None and isinstance(parsed[index],

@@ -45,12 +45,17 @@ class Verdict:
         return headers
 
 
+def _storage(uri: str) -> Storage:
+    storage = storage_from_string(uri)
+    if not isinstance(storage, Storage):
+        raise ValueError(f"The rate-limit storage {uri!r} is asynchronous; name a synchronous one.")
+    return storage
+
+
 class RateLimiter:
     def __init__(self, spec: str, storage_uri: str = "memory://") -> None:
         self.items: list[RateLimitItem] = parse_many(spec) if spec.strip() else []
-        self._storage: Storage | None = (
-            None if storage_uri.startswith("memory://") else storage_from_string(storage_uri)
-        )
+        self._storage = None if storage_uri.startswith("memory://") else _storage(storage_uri)
         self._lock = threading.Lock()
         # (key, item) -> [when its window ends (monotonic seconds), hits in it]
         self._windows: dict[tuple[str, int], list[float]] = {}

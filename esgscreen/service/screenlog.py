@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import CursorResult, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from esgscreen.service import metrics
@@ -258,7 +258,7 @@ def _flush_all() -> None:
     for screening_log in list(_LOGS):
         try:
             screening_log.close()
-        except Exception:  # noqa: BLE001 - at exit: record the failure, close the others
+        except Exception:
             log.exception("screening log not flushed at exit")
 
 
@@ -325,7 +325,9 @@ def purge(store: Store, days: int, actor: Actor) -> int:
     with store.write(serialise=False) as session:
         old = select(Screening.id).where(Screening.at < cutoff)
         session.execute(delete(ScreeningItem).where(ScreeningItem.screening_id.in_(old)))
-        dropped = session.execute(delete(Screening).where(Screening.at < cutoff)).rowcount
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            delete(Screening).where(Screening.at < cutoff))
+        dropped = result.rowcount
         audit.record(session, actor, "screenings.purge", None,
                      {"days": days, "before": cutoff.isoformat(), "dropped": dropped})
     return int(dropped or 0)

@@ -73,7 +73,7 @@ def _version_info(row: m.WatchlistVersion) -> VersionInfo:
     return VersionInfo(row.id, row.created_at, row.summary, row.author, row.changes)
 
 
-def _valid_at(model: type[m.EntityRevision] | type[m.FlagCodeRevision], version: int):  # noqa: ANN202
+def _valid_at(model: type[m.EntityRevision] | type[m.FlagCodeRevision], version: int):
     return (model.since_version <= version) & or_(
         model.until_version.is_(None), model.until_version > version
     )
@@ -148,7 +148,7 @@ def retired_entities(session: Session) -> dict[str, int]:
         .group_by(revision.entity_id)
         .having(func.count(revision.id) == func.count(revision.until_version))
     )
-    return {entity_id: version for entity_id, version in rows}
+    return {entity_id: version for entity_id, version in rows if version is not None}
 
 
 def _evidence(rows: Iterable[m.Evidence]) -> tuple[Evidence, ...]:

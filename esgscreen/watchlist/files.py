@@ -79,7 +79,7 @@ class _Quoted(str):
     """A date: always in single quotes, as the file format asks, whatever its precision."""
 
 
-class _Flow(list):  # type: ignore[type-arg]
+class _Flow(list[str]):
     """A short list of names written on one line: [UFED, Pathfinder]."""
 
 

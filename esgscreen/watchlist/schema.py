@@ -46,7 +46,7 @@ LANGUAGE_TAG = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
 # PyYAML does not write all of them back faithfully.
 _INVISIBLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
-_FIELD_MESSAGES = {
+_FIELD_MESSAGES: dict[str, str | list[Any] | dict[Any, Any]] = {
     "required": "is required",
     "null": "is empty: give a value or leave the field out",
 }

@@ -42,7 +42,7 @@ def current_user() -> users.UserInfo | None:
     """The signed-in user of this request, or None."""
     cached = g.get("web_user", _UNSET)
     if cached is not _UNSET:
-        return cached  # type: ignore[return-value]
+        return cached
     user_id = session.get("user_id")
     user = None
     if isinstance(user_id, int):
@@ -94,10 +94,11 @@ def login_required(role: Any = "screener") -> Any:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if may(role):
                 return view(*args, **kwargs)
-            if current_user() is None:
+            user = current_user()
+            if user is None:
                 return redirect(url_for("auth.login", next=_here()))
             abort(403, description=f"This page needs the {role} role (or a more trusted "
-                                   f"one); you are signed in as a {current_user().role}.")
+                                   f"one); you are signed in as a {user.role}.")
 
         return wrapped  # type: ignore[return-value]
 

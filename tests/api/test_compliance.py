@@ -307,7 +307,7 @@ def test_purge_keeps_the_retention_period(app: Flask) -> None:
             AuditEvent.action == "screenings.purge")) is not None
 
 
-def _script_info(app: Flask):  # noqa: ANN202
+def _script_info(app: Flask):
     from flask.cli import ScriptInfo
 
     return ScriptInfo(create_app=lambda: app)

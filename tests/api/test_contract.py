@@ -21,22 +21,18 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from esgscreen.service.loading import load_directory
 from esgscreen.store import audit, keys
-from esgscreen.store.db import Store
-from tests.conftest import WATCHLIST_DIR, make_app
+from tests.conftest import BUNDLED, SqliteTemplates, make_app
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
-def contract_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('contract')) / 'esgscreen.sqlite3'}"
-    store = Store(url)
-    store.upgrade()
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    store.dispose()
+def contract_app(sqlite_templates: SqliteTemplates,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url = sqlite_templates.copy(
+        BUNDLED, f"sqlite:///{Path(tmp_path_factory.mktemp('contract')) / 'esgscreen.sqlite3'}")
     app = make_app(url, RATE_LIMIT="", MAX_BATCH_ITEMS=50)
     with app.extensions["esgscreen"].store.write() as session:
         _, secret = keys.create_key(session, "contract-admin", "admin", audit.CLI)

@@ -51,7 +51,7 @@ def app_with(store: Store, **config: object) -> Flask:
     return make_app(store.url, **config)
 
 
-def top(client, name: str) -> dict:  # noqa: ANN001
+def top(client, name: str) -> dict:
     body = client.get("/api/v1/screen", query_string={"name": name}).get_json()
     assert_screen_shape(body)
     assert body["status"] == "match", body

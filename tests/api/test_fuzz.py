@@ -68,7 +68,7 @@ def test_random_bodies_never_fail_the_server(bundled_client: FlaskClient, seed: 
         assert response.status_code < 500, raw[:40]
 
 
-def test_random_proposals_never_fail_the_server(bundled_app) -> None:  # noqa: ANN001
+def test_random_proposals_never_fail_the_server(bundled_app) -> None:
     from esgscreen.store import audit, keys
 
     with bundled_app.extensions["esgscreen"].store.write() as session:

@@ -12,19 +12,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from esgscreen.core import bounds
-from esgscreen.service.loading import load_directory
 from esgscreen.store import audit, keys, users
 from esgscreen.store.db import Store
-from tests.conftest import WATCHLIST_DIR, make_app
+from tests.conftest import make_app
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def hard_app(store: Store) -> Flask:
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    app = make_app(store.url, WTF_CSRF_ENABLED=False, RATE_LIMIT="")
-    with store.write() as session:
+def hard_app(bundled_store: Store) -> Flask:
+    app = make_app(bundled_store.url, WTF_CSRF_ENABLED=False, RATE_LIMIT="")
+    with bundled_store.write() as session:
         for name, role in (("carla", "curator"), ("rita", "reviewer"), ("ada", "admin")):
             users.create_user(session, name, PASSWORD, role, audit.CLI)
     return app
@@ -197,9 +195,8 @@ def test_argument_errors_name_the_field(hard_app: Flask) -> None:
 # 6: rate limits on pages, shared with the API --------------------------------------------------
 
 
-def test_pages_that_screen_share_the_apis_limit(store: Store) -> None:
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    app = make_app(store.url, RATE_LIMIT="6 per minute", WTF_CSRF_ENABLED=False)
+def test_pages_that_screen_share_the_apis_limit(bundled_store: Store) -> None:
+    app = make_app(bundled_store.url, RATE_LIMIT="6 per minute", WTF_CSRF_ENABLED=False)
     client = app.test_client()
     statuses = [client.get("/api/v1/screen?q=NSO").status_code,
                 client.get("/?q=NSO").status_code,
@@ -215,10 +212,9 @@ def test_pages_that_screen_share_the_apis_limit(store: Store) -> None:
     assert client.get("/readyz").status_code == 200  # health is not limited
 
 
-def test_proxy_headers_only_from_trusted_hops(store: Store) -> None:
-    load_directory(store, WATCHLIST_DIR, summary="test load")
+def test_proxy_headers_only_from_trusted_hops(bundled_store: Store) -> None:
     for hops, expected in ((0, [200, 429]), (1, [200, 200])):
-        app = make_app(store.url, RATE_LIMIT="1 per minute", TRUSTED_PROXIES=hops)
+        app = make_app(bundled_store.url, RATE_LIMIT="1 per minute", TRUSTED_PROXIES=hops)
         client = app.test_client()
         codes = [client.get("/api/v1/screen?q=NSO",
                             headers={"X-Forwarded-For": address}).status_code
@@ -261,16 +257,16 @@ def test_a_copied_session_cookie_is_refused_once_the_session_ends(hard_app: Flas
         assert _sign_in(hard_app.test_client(), "carla", "a new password 2").status_code == 302
 
 
-def test_session_cookies_are_secure_over_https(store: Store) -> None:
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    with store.write() as session:
+def test_session_cookies_are_secure_over_https(bundled_store: Store) -> None:
+    with bundled_store.write() as session:
         users.create_user(session, "carla", PASSWORD, "curator", audit.CLI)
     proxied = {"X-Forwarded-Proto": "https"}
     form = {"username": "carla", "password": PASSWORD}
-    behind = make_app(store.url, WTF_CSRF_ENABLED=False, TRUSTED_PROXIES=1).test_client()
+    behind = make_app(bundled_store.url, WTF_CSRF_ENABLED=False,
+                      TRUSTED_PROXIES=1).test_client()
     cookie = behind.post("/login", data=form, headers=proxied).headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
-    direct = make_app(store.url, WTF_CSRF_ENABLED=False).test_client()
+    direct = make_app(bundled_store.url, WTF_CSRF_ENABLED=False).test_client()
     assert "Secure" not in direct.post("/login", data=form, headers=proxied).headers[
         "Set-Cookie"]
     assert "Secure" in direct.post("/login", data=form,

@@ -139,7 +139,7 @@ def test_batch_screens_a_portfolio_and_sums_weights(client: FlaskClient) -> None
     assert sum(summary["by_action"].values()) == 5
 
 
-def test_batch_over_the_limit_is_413(bundled_app) -> None:  # noqa: ANN001
+def test_batch_over_the_limit_is_413(bundled_app) -> None:
     small = make_app(bundled_app.config["DATABASE_URL"], MAX_BATCH_ITEMS=3)
     response = small.test_client().post("/api/v1/screen", json={"items": [{"name": "x"}] * 4})
     assert response.status_code == 413
@@ -164,7 +164,7 @@ def test_as_of_a_version_and_a_date(bundled_client: FlaskClient) -> None:
     assert bundled_client.get("/api/v1/screen?q=NSO&as_of=2999-01-01").status_code == 200
 
 
-def test_answer_cache_gives_the_same_answer_and_can_be_off(bundled_app) -> None:  # noqa: ANN001
+def test_answer_cache_gives_the_same_answer_and_can_be_off(bundled_app) -> None:
     client = bundled_app.test_client()
     first = client.get("/api/v1/screen?q=Cellebrite&policy=no-spyware").data
     assert client.get("/api/v1/screen?q=Cellebrite&policy=no-spyware").data == first
@@ -181,7 +181,7 @@ def test_cached_answer_is_bounded() -> None:
     cache = AnswerCache(3)
     calls = []
 
-    def compute(n: int):  # noqa: ANN202
+    def compute(n: int):
         return lambda: calls.append(n) or f"answer {n}"
 
     for n in range(5):

@@ -12,7 +12,7 @@ from esgscreen.store.db import Store
 from tests.conftest import make_app
 
 
-def test_health_and_readiness(app: Flask, tmp_path) -> None:  # noqa: ANN001
+def test_health_and_readiness(app: Flask, tmp_path) -> None:
     client = app.test_client()
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")

@@ -30,7 +30,7 @@ def empty_app(database_url: str) -> Flask:
     return make_app(database_url)
 
 
-def run(app: Flask, *args: str):  # noqa: ANN201
+def run(app: Flask, *args: str):
     return app.test_cli_runner().invoke(commands, args=list(args))
 
 

@@ -14,11 +14,11 @@ from esgscreen.store.audit import Actor
 from tests.api.test_curation import add_flag
 
 
-def run(app: Flask, *args: str):  # noqa: ANN201
+def run(app: Flask, *args: str):
     return app.test_cli_runner().invoke(commands, args=list(args))
 
 
-def current(app: Flask):  # noqa: ANN201
+def current(app: Flask):
     with app.extensions["esgscreen"].store.read() as session:
         return repository.load_watchlist(session)
 

@@ -17,9 +17,7 @@ import pytest
 import requests
 
 from esgscreen.core import bounds
-from esgscreen.service.loading import load_directory
-from esgscreen.settings import BUNDLED_WATCHLIST_DIR
-from esgscreen.store.db import Store
+from tests.conftest import BUNDLED, SqliteTemplates
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS = os.environ.get("ESGSCREEN_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -41,14 +39,12 @@ def _redis_up() -> bool:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(sqlite_templates: SqliteTemplates,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not _redis_up():
         pytest.fail(f"Redis is not reachable at {REDIS} (.ci/run starts it)")
     path = tmp_path_factory.mktemp("served") / "esgscreen.sqlite3"
-    store = Store(f"sqlite:///{path}")
-    store.upgrade()
-    load_directory(store, BUNDLED_WATCHLIST_DIR, summary="test load")
-    store.dispose()
+    sqlite_templates.copy(BUNDLED, f"sqlite:///{path}")
     port = _free_port()
     # A database of its own on the Redis server, so no other run's counts mix in.
     storage = f"{REDIS}/{random.randint(1, 15)}"

@@ -12,7 +12,7 @@ from esgscreen.store.db import Store
 from tests.factories import TAXONOMY, holding, vendor
 
 
-def publish(store: Store, entities, taxonomy=TAXONOMY, **kwargs):  # noqa: ANN001, ANN201
+def publish(store: Store, entities, taxonomy=TAXONOMY, **kwargs):
     with store.write() as session:
         return repository.publish(
             session, entities, list(taxonomy), summary=kwargs.pop("summary", "test"),
@@ -20,7 +20,7 @@ def publish(store: Store, entities, taxonomy=TAXONOMY, **kwargs):  # noqa: ANN00
         )
 
 
-def load(store: Store, version: int | None = None):  # noqa: ANN201
+def load(store: Store, version: int | None = None):
     with store.read() as session:
         return repository.load_watchlist(session, version)
 

@@ -17,21 +17,23 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from esgscreen.app import create_app
 from esgscreen.core.model import Alias, Entity, Evidence, Flag, Identifier
-from esgscreen.service.loading import load_directory
 from esgscreen.store import repository
 from esgscreen.store.db import Store
-from esgscreen.watchlist.files import read_watchlist
 from tests.conftest import (
-    POSTGRES_URL,
-    WATCHLIST_DIR,
-    _create_postgres_database,
-    _drop_postgres_database,
+    BUNDLED,
+    SqliteTemplates,
+    Template,
+    build,
+    create_postgres_database,
+    drop_postgres_database,
+    fresh_database,
     make_app,
+    run_postgres_url,
+    skip_without_postgres,
 )
 
 CHROMIUM = os.environ.get("ESGSCREEN_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -61,14 +63,17 @@ def evil_entity() -> Entity:
     )
 
 
-def seed(store: Store) -> None:
-    """The bundled watchlist as version 1, plus the markup entity as version 2."""
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    watchlist = read_watchlist(WATCHLIST_DIR)
+def _add_evil_entity(store: Store) -> None:
     with store.write() as session:
+        watchlist = repository.load_watchlist(session)
+        assert watchlist is not None
         repository.publish(session, [*watchlist.entities.values(), evil_entity()],
                            list(watchlist.taxonomy.values()),
                            summary="test: an entity named with markup", author="test")
+
+
+# The bundled watchlist as version 1, plus the markup entity as version 2.
+SEEDED = Template("seeded", _add_evil_entity, base=BUNDLED)
 
 
 def web_config(database_url: str, **config: object) -> dict[str, object]:
@@ -92,10 +97,10 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 
 
 @pytest.fixture
-def seeded_app(store: Store) -> Flask:
-    """An app on a fresh store (each backend in turn): bundled watchlist plus the markup entity."""
-    seed(store)
-    return make_app(store.url)
+def seeded_app(request: pytest.FixtureRequest, backend: str) -> Flask:
+    """An app on a fresh database (each backend in turn): the bundled watchlist plus the markup
+    entity."""
+    return make_app(fresh_database(request, backend, SEEDED))
 
 
 # live servers and the browser ------------------------------------------------------------
@@ -115,33 +120,30 @@ def _start(app: Flask) -> LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LiveServer]]:
+def live_servers(sqlite_templates: SqliteTemplates, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[Callable[..., LiveServer]]:
     """``live_servers(backend, public=True)``: a running server on a seeded database, made on
     first use and shared by the whole run. PostgreSQL gets a database of its own, so the
-    per-test resets of the other tests never touch it."""
-    stores: dict[str, Store] = {}
+    per-test copies of the other tests never touch it."""
+    urls: dict[str, str] = {}
     servers: dict[tuple[str, bool], LiveServer] = {}
-    dropped: list[str] = []
 
     def get(backend: str, public: bool = True) -> LiveServer:
         if (backend, public) in servers:
             return servers[(backend, public)]
-        if backend not in stores:
+        if backend not in urls:
             if backend == "sqlite":
                 url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'esgscreen.sqlite3'}"
+                sqlite_templates.copy(SEEDED, url)
             else:
-                if os.environ.get("ESGSCREEN_TEST_POSTGRES") == "skip":
-                    pytest.skip("ESGSCREEN_TEST_POSTGRES=skip: no PostgreSQL on this machine")
-                base = make_url(POSTGRES_URL)
-                url = _create_postgres_database(
-                    base.set(database=f"{base.database}_web").render_as_string(False))
-                dropped.append(url)
-            store = Store(url)
-            store.upgrade()
-            seed(store)
-            stores[backend] = store
-        app = create_app(web_config(stores[backend].url, PUBLIC_READ=public,
-                                    LOGIN_RATE_LIMIT=""))
+                skip_without_postgres()
+                url = run_postgres_url("web")
+                create_postgres_database(url)
+                store = Store(url)
+                build(store, SEEDED)
+                store.dispose()
+            urls[backend] = url
+        app = create_app(web_config(urls[backend], PUBLIC_READ=public, LOGIN_RATE_LIMIT=""))
         servers[(backend, public)] = _start(app)
         return servers[(backend, public)]
 
@@ -151,10 +153,8 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         live.server.server_close()
         live.app.extensions["esgscreen"].screenlog.close()
         live.app.extensions["esgscreen"].store.dispose()
-    for store in stores.values():
-        store.dispose()
-    for url in dropped:
-        _drop_postgres_database(url)
+    if "postgresql" in urls:
+        drop_postgres_database(urls["postgresql"])
 
 
 @pytest.fixture(scope="session")

@@ -5,25 +5,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from esgscreen.service.loading import load_directory
+from esgscreen.app import create_app
 from esgscreen.store import audit, repository, users
 from esgscreen.store.db import Store
-from tests.conftest import WATCHLIST_DIR, make_app
+from tests.conftest import BUNDLED, SqliteTemplates, Template, fresh_database, make_app
 from tests.web.conftest import _start, csrf_token, shot, web_config
 
 PASSWORD = "a long enough password"
 
 
-def make_users(app: Flask) -> None:
-    with app.extensions["esgscreen"].store.write() as session:
+def _add_users(store: Store) -> None:
+    with store.write() as session:
         for name, role in (("carol", "curator"), ("cody", "curator"), ("rita", "reviewer"),
                            ("sam", "screener")):
             users.create_user(session, name, PASSWORD, role, audit.CLI)
+
+
+# The bundled watchlist, two curators, a reviewer and a screener.
+WITH_USERS = Template("with_users", _add_users, base=BUNDLED)
 
 
 def sign_in(client: FlaskClient, username: str) -> None:
@@ -34,11 +39,8 @@ def sign_in(client: FlaskClient, username: str) -> None:
 
 
 @pytest.fixture
-def curation_app(store: Store) -> Flask:
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    app = make_app(store.url, LOGIN_RATE_LIMIT="")
-    make_users(app)
-    return app
+def curation_app(request: pytest.FixtureRequest, backend: str) -> Flask:
+    return make_app(fresh_database(request, backend, WITH_USERS), LOGIN_RATE_LIMIT="")
 
 
 NEW_ENTITY = {
@@ -247,16 +249,9 @@ def test_an_approved_proposal_keeps_the_diff_it_was_approved_with(curation_app: 
 
 
 @pytest.fixture
-def curation_server(tmp_path) -> Iterator[str]:  # noqa: ANN001
-    url = f"sqlite:///{tmp_path / 'curation.sqlite3'}"
-    store = Store(url)
-    store.upgrade()
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    store.dispose()
-    from esgscreen.app import create_app
-
+def curation_server(sqlite_templates: SqliteTemplates, tmp_path: Path) -> Iterator[str]:
+    url = sqlite_templates.copy(WITH_USERS, f"sqlite:///{tmp_path / 'curation.sqlite3'}")
     app = create_app(web_config(url, LOGIN_RATE_LIMIT=""))
-    make_users(app)
     live = _start(app)
     yield live.url
     live.server.shutdown()
@@ -265,7 +260,7 @@ def curation_server(tmp_path) -> Iterator[str]:  # noqa: ANN001
     app.extensions["esgscreen"].store.dispose()
 
 
-def browser_sign_in(page, base: str, username: str) -> None:  # noqa: ANN001
+def browser_sign_in(page, base: str, username: str) -> None:
     page.goto(base + "/login?next=/curation/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -274,7 +269,7 @@ def browser_sign_in(page, base: str, username: str) -> None:  # noqa: ANN001
 
 
 @pytest.mark.browser
-def test_four_eyes_in_the_browser(curation_server: str, page) -> None:  # noqa: ANN001
+def test_four_eyes_in_the_browser(curation_server: str, page) -> None:
     base = curation_server
     browser_sign_in(page, base, "carol")
     page.get_by_role("link", name="Propose a new entity").click()
@@ -294,6 +289,7 @@ def test_four_eyes_in_the_browser(curation_server: str, page) -> None:  # noqa: 
 
     browser_sign_in(page, base, "rita")
     page.get_by_role("link", name="Add Example Spyware").click()
+    page.wait_for_url("**/curation/proposals/*")  # count() does not wait for the page
     assert page.locator(".diff-add").count() > 5
     shot(page, "curation-review-diff")
     page.get_by_role("button", name="Approve and publish").click()

@@ -29,7 +29,7 @@ DOCS = (Path(__file__).resolve().parents[2] / "docs"
 CLEAR = re.compile(r"\bclear(?:ed)?\b", re.IGNORECASE)
 
 
-def docs_shot(page, name: str, **options: object) -> None:  # noqa: ANN001
+def docs_shot(page, name: str, **options: object) -> None:
     """A picture for the README (kept in docs/ by `make screenshots`)."""
     DOCS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS / f"{name}.png"), **options)
@@ -43,7 +43,7 @@ def said_clear(text: str) -> list[str]:
 
 
 def test_a_company_not_on_the_watchlist_is_never_called_clear(live_servers: Servers,
-                                                              page) -> None:  # noqa: ANN001
+                                                              page) -> None:
     base = live_servers("sqlite").url
     page.goto(base + "/?q=Microsoft+Corporation")
     assert page.locator("#verdict").inner_text() == "Not on the watchlist"
@@ -64,7 +64,7 @@ def test_a_company_not_on_the_watchlist_is_never_called_clear(live_servers: Serv
 
 
 def test_the_portfolio_counts_not_on_the_watchlist_apart_from_clear(
-        live_servers: Servers, page, tmp_path: Path) -> None:  # noqa: ANN001
+        live_servers: Servers, page, tmp_path: Path) -> None:
     holdings = tmp_path / "holdings.csv"
     holdings.write_text(
         "Name,ISIN,Weight\n"
@@ -110,7 +110,7 @@ def test_the_portfolio_counts_not_on_the_watchlist_apart_from_clear(
 
 
 def test_a_bad_isin_beside_a_good_name_is_screened_by_name_with_a_warning(
-        live_servers: Servers, page, tmp_path: Path) -> None:  # noqa: ANN001
+        live_servers: Servers, page, tmp_path: Path) -> None:
     holdings = tmp_path / "holdings.csv"
     holdings.write_text("Name,ISIN,Weight\nCellebrite DI Ltd.,IL0011794803,1.25\n"
                         "Microsoft Corporation,US5949181045,6.10\n", encoding="utf-8")
@@ -129,7 +129,7 @@ def test_a_bad_isin_beside_a_good_name_is_screened_by_name_with_a_warning(
 
 
 @pytest.mark.parametrize("width", [360, 390, 414])
-def test_entity_pages_fit_a_phone(live_servers: Servers, browser, width: int) -> None:  # noqa: ANN001
+def test_entity_pages_fit_a_phone(live_servers: Servers, browser, width: int) -> None:
     base = live_servers("sqlite").url
     context = browser.new_context(viewport={"width": width, "height": 844},
                                   device_scale_factor=2 if width == 390 else 1)
@@ -168,7 +168,7 @@ def test_entity_pages_fit_a_phone(live_servers: Servers, browser, width: int) ->
 
 
 def test_a_form_with_three_mistakes_shows_three_messages_beside_their_fields(
-        curation_server: str, page) -> None:  # noqa: ANN001, F811
+        curation_server: str, page) -> None:  # noqa: F811
     base = curation_server
     browser_sign_in(page, base, "carol")
     page.goto(base + "/curation/propose/entity")
@@ -216,7 +216,7 @@ def test_a_form_with_three_mistakes_shows_three_messages_beside_their_fields(
 
 
 def test_an_approved_proposal_shows_the_diff_it_was_approved_with(
-        curation_server: str, page) -> None:  # noqa: ANN001, F811
+        curation_server: str, page) -> None:  # noqa: F811
     base = curation_server
     browser_sign_in(page, base, "carol")
     urls = []
