@@ -51,11 +51,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from esgscreen.api import curation, entities, health, screen, watchlist
+    from esgscreen.api import curation, entities, health, screen, watches, watchlist
 
     api = app.extensions["esgscreen.api"]
     app.register_blueprint(health.blp)
-    for module in (screen, entities, watchlist, curation):
+    for module in (screen, entities, watchlist, curation, watches):
         api.register_blueprint(module.blp)
 
     from esgscreen import web

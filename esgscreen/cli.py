@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,13 +32,41 @@ def _watchlist_dir(value: str | None) -> Path:
 # serve -----------------------------------------------------------------------
 
 
+def run_worker(config: dict[str, Any] | None = None) -> None:
+    """A monitoring worker until SIGTERM or SIGINT (the target of `serve`'s worker process)."""
+    from esgscreen.app import create_app
+    from esgscreen.service.worker import Worker
+
+    app = create_app(config)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    services_ = app.extensions["esgscreen"]
+    services_.store.upgrade()
+    Worker(services_.monitor, poll_interval=app.config["WORKER_POLL_INTERVAL"]).run(stop)
+    services_.store.dispose()
+
+
+@click.command("worker")
+@with_appcontext
+def worker() -> None:
+    """Re-screen watches for each new version and deliver their webhooks (run beside gunicorn;
+    several may run at once)."""
+    click.echo("Monitoring worker started; Ctrl-C stops it.")
+    services().store.dispose()
+    run_worker(dict(current_app.config))
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--monitor/--no-monitor", default=None,
+              help="Start a monitoring worker alongside (default: ESGSCREEN_SERVE_WORKER, true).")
 @with_appcontext
-def serve(host: str, port: int, workers: int) -> None:
-    """Run the service under gunicorn (migrating and loading the bundled watchlist if new)."""
+def serve(host: str, port: int, workers: int, monitor: bool | None) -> None:
+    """Run the service under gunicorn (migrating and loading the bundled watchlist if new),
+    with a monitoring worker alongside."""
     from gunicorn.app.base import BaseApplication
 
     from esgscreen.app import create_app
@@ -58,6 +89,12 @@ def serve(host: str, port: int, workers: int) -> None:
         def load(self) -> Flask:
             return create_app(config)
 
+    if current_app.config["SERVE_WORKER"] if monitor is None else monitor:
+        # A separate process started before gunicorn forks; it ends with the server.
+        process = multiprocessing.get_context("spawn").Process(
+            target=run_worker, args=(config,), name="esgscreen-worker", daemon=True)
+        process.start()
+        click.echo(f"Monitoring worker started (pid {process.pid}).")
     click.echo(f"Serving on http://{host}:{port}")
     Server().run()
 
@@ -332,7 +369,8 @@ def commands() -> None:
     """esgscreen: screen companies against the surveillance-vendor watchlist."""
 
 
-for _command in (serve, db, watchlist, proposals_group, keys_group, users_group, schemas_group):
+for _command in (serve, worker, db, watchlist, proposals_group, keys_group, users_group,
+                 schemas_group):
     commands.add_command(_command)
 
 

@@ -9,6 +9,7 @@ from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.core.policy import Policy
+from esgscreen.service.monitoring import Monitor, Settings
 from esgscreen.service.policies import DEFAULT_POLICY, load_policies
 from esgscreen.service.ratelimit import RateLimiter
 from esgscreen.service.snapshots import SnapshotCache
@@ -24,6 +25,7 @@ class Services:
     store: Store
     snapshots: SnapshotCache
     policies: dict[str, Policy]
+    monitor: Monitor
 
     def policy(self, policy_id: str | None) -> Policy:
         if not policy_id:
@@ -40,12 +42,12 @@ def init_services(app: Flask) -> Services:
     policies_file = app.config.get("POLICIES_FILE") or Path(app.config["WATCHLIST_DIR"]) / (
         "policies.yaml"
     )
-    services = Services(
-        store,
-        SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
-                      app.config.get("SETTLE_SNAPSHOTS", True)),
-        load_policies(Path(policies_file)),
-    )
+    snapshots = SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
+                              app.config.get("SETTLE_SNAPSHOTS", True))
+    policies = load_policies(Path(policies_file))
+    monitor = Monitor(store, snapshots, policies, DEFAULT_POLICY,
+                      Settings.from_config(app.config))
+    services = Services(store, snapshots, policies, monitor)
     app.extensions["esgscreen"] = services
     return services
 

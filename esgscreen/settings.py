@@ -50,5 +50,23 @@ def from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[s
         "MAX_BATCH_ITEMS": int(env.get("ESGSCREEN_MAX_BATCH_ITEMS", "10000")),
         # Largest request body accepted, in bytes.
         "MAX_CONTENT_LENGTH": int(env.get("ESGSCREEN_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        # Most items one watched portfolio may hold.
+        "MAX_WATCH_ITEMS": int(env.get("ESGSCREEN_MAX_WATCH_ITEMS", "100000")),
+        # true lets webhooks go to loopback and private addresses (tests, closed networks).
+        "WEBHOOK_ALLOW_PRIVATE": _flag(env.get("ESGSCREEN_WEBHOOK_ALLOW_PRIVATE"), False),
+        # Seconds to wait for a webhook receiver's answer.
+        "WEBHOOK_TIMEOUT": float(env.get("ESGSCREEN_WEBHOOK_TIMEOUT", "10")),
+        # First retry delay (seconds), doubled per failed attempt up to the cap, with jitter.
+        "WEBHOOK_RETRY_BASE": float(env.get("ESGSCREEN_WEBHOOK_RETRY_BASE", "5")),
+        "WEBHOOK_RETRY_CAP": float(env.get("ESGSCREEN_WEBHOOK_RETRY_CAP", "3600")),
+        # A watch whose endpoint has failed this many seconds in a row is paused.
+        "WEBHOOK_PAUSE_AFTER": float(env.get("ESGSCREEN_WEBHOOK_PAUSE_AFTER", "86400")),
+        # Seconds a worker holds a claimed job or delivery; a killed worker's claim runs out
+        # after this and another worker resumes it. Keep it above WEBHOOK_TIMEOUT.
+        "WORKER_LEASE": float(env.get("ESGSCREEN_WORKER_LEASE", "60")),
+        # Seconds an idle worker waits before looking for work again.
+        "WORKER_POLL_INTERVAL": float(env.get("ESGSCREEN_WORKER_POLL_INTERVAL", "0.5")),
+        # false: `esgscreen serve` does not start a monitoring worker beside gunicorn.
+        "SERVE_WORKER": _flag(env.get("ESGSCREEN_SERVE_WORKER"), True),
     }
     return config

@@ -81,6 +81,7 @@ def require(role: str) -> Actor:
     _within_rate_limit(f"key:{info.id}")
     actor = Actor("key", info.name, info.id, request.remote_addr)
     g.actor = actor
+    g.role = info.role
     return actor
 
 

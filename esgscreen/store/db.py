@@ -71,10 +71,14 @@ class Store:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One unit of work: commits when the block ends, rolls back if it raises."""
+    def write(self, *, exclusive: bool = True) -> Iterator[Session]:
+        """One unit of work: commits when the block ends, rolls back if it raises.
+
+        ``exclusive=False`` skips the PostgreSQL lock that serialises watchlist writers, for
+        work that locks its own rows (the monitoring worker's claims and results).
+        """
         with self._writer() as session, session.begin():
-            if self.backend == "postgresql":
+            if exclusive and self.backend == "postgresql":
                 session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
             yield session
 
