@@ -54,7 +54,7 @@ WEBARGS_LOCATIONS = {"query", "json", "form", "headers", "files", "path", "cooki
 def _detail_for(error: HTTPException) -> tuple[str, Any]:
     data = getattr(error, "data", None) or {}
     message = data.get("message")
-    errors = data.get("errors")
+    errors = data.get("errors") or data.get("messages")
     if isinstance(errors, dict) and errors and set(errors) <= WEBARGS_LOCATIONS:
         # webargs nests messages under the location: {"query": {"isin": [...]}}
         errors = {k: v for location in errors.values() for k, v in location.items()}
