@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import atexit
+import contextlib
+import os
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -12,6 +15,7 @@ from typing import Any, NoReturn
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
 from esgscreen.core.roles import ROLES
@@ -20,6 +24,7 @@ from esgscreen.service import curation
 from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
 from esgscreen.store import audit, keys, repository, users
+from esgscreen.store.db import Store
 from esgscreen.watchlist.files import validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
@@ -32,29 +37,58 @@ def _watchlist_dir(value: str | None) -> Path:
 # serve -----------------------------------------------------------------------
 
 
-def run_worker(config: dict[str, Any] | None = None) -> None:
-    """A monitoring worker until SIGTERM or SIGINT (the target of `serve`'s worker process)."""
-    from esgscreen.app import create_app
-    from esgscreen.service.worker import Worker
-
-    app = create_app(config)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    services_ = app.extensions["esgscreen"]
-    services_.store.upgrade()
-    Worker(services_.monitor, poll_interval=app.config["WORKER_POLL_INTERVAL"]).run(stop)
-    services_.store.dispose()
-
-
 @click.command("worker")
 @with_appcontext
 def worker() -> None:
     """Re-screen watches for each new version and deliver their webhooks (run beside gunicorn;
-    several may run at once)."""
+    several may run at once, on several hosts)."""
+    from esgscreen.service.worker import Worker
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    parent = os.environ.get("ESGSCREEN_WORKER_PARENT")
+    if parent:  # started by `serve`: end with it
+        threading.Thread(target=_end_with_parent, args=(int(parent), stop), daemon=True).start()
+    store = services().store
+    while not _schema_ready(store):  # `serve` or `db upgrade` migrates; a worker only waits
+        click.echo("Waiting for the database schema (esgscreen db upgrade)…", err=True)
+        if stop.wait(2.0):
+            return
     click.echo("Monitoring worker started; Ctrl-C stops it.")
+    Worker(services().monitor, poll_interval=current_app.config["WORKER_POLL_INTERVAL"]).run(stop)
     services().store.dispose()
-    run_worker(dict(current_app.config))
+
+
+def _schema_ready(store: Store) -> bool:
+    try:
+        return store.schema_is_current()
+    except SQLAlchemyError:
+        return False
+
+
+def _end_with_parent(parent: int, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
+
+
+def _start_worker() -> subprocess.Popen:
+    """`esgscreen worker` beside the server: same environment, ended when the server ends."""
+    master = os.getpid()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "esgscreen", "worker"],
+        env={**os.environ, "ESGSCREEN_WORKER_PARENT": str(master)},
+    )
+
+    def _stop() -> None:
+        if os.getpid() == master:  # gunicorn's forked workers inherit this hook
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(10)
+
+    atexit.register(_stop)
+    return process
 
 
 @click.command("serve")
@@ -90,11 +124,7 @@ def serve(host: str, port: int, workers: int, monitor: bool | None) -> None:
             return create_app(config)
 
     if current_app.config["SERVE_WORKER"] if monitor is None else monitor:
-        # A separate process started before gunicorn forks; it ends with the server.
-        process = multiprocessing.get_context("spawn").Process(
-            target=run_worker, args=(config,), name="esgscreen-worker", daemon=True)
-        process.start()
-        click.echo(f"Monitoring worker started (pid {process.pid}).")
+        click.echo(f"Monitoring worker started (pid {_start_worker().pid}).")
     click.echo(f"Serving on http://{host}:{port}")
     Server().run()
 
