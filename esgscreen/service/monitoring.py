@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from esgscreen.core.errors import InvalidIdentifier
+from esgscreen.core.identifiers import normalise_identifier
+from esgscreen.core.model import Entity, Watchlist
 from esgscreen.core.outcomes import (
     Assessed,
     OutcomeChange,
     Verdict,
     outcome_changes,
+    rating_moved,
     verdict_reason,
 )
 from esgscreen.core.policy import Policy
@@ -715,3 +719,146 @@ def deliver(monitor: Monitor, delivery_id: int, worker: str) -> webhooks.Attempt
 
 def now_plus(seconds: float) -> datetime:
     return _now() + timedelta(seconds=seconds)
+
+
+# consequences of a proposal, before approval -------------------------------------------
+
+IDENTIFIER_LABELS = {"isin": "ISIN", "lei": "LEI", "cik": "CIK", "cusip": "CUSIP",
+                     "figi": "FIGI", "ticker": "ticker", "domain": "domain",
+                     "registry": "registry number"}
+TOP_HOLDINGS = 5
+
+
+def _held_value(item: Mapping[str, Any], kind: str) -> str | None:
+    value = item.get(kind)
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        return normalise_identifier(kind, text) if kind != "ticker" else text.strip().upper()
+    except InvalidIdentifier:
+        return None
+
+
+def consequences(monitor: Monitor, after_entities: Mapping[str, Entity],
+                 touched: Sequence[str]) -> dict[str, Any]:
+    """What publishing ``after_entities`` in place of the current version would change: the
+    entities whose rating moves (direct and derived), the watched holdings whose verdict
+    moves (count and the largest by weight), and new identifiers already held by watched
+    holdings that screen ``no_match`` today."""
+    current = monitor.snapshots.current()
+    if current is None:
+        raise NoVersion("No watchlist version has been loaded yet.")
+    proposed = Snapshot.build(Watchlist.build(
+        current.version + 1, list(after_entities.values()),
+        list(current.watchlist.taxonomy.values())))
+    changes = outcome_changes(assessed(current), assessed(proposed), touched)
+    reasons = {c.entity_id: c.reason for c in changes}
+    moved: list[dict[str, Any]] = []
+    watched = 0
+    with monitor.store.read() as session:
+        watches = rows.list_watches(session, None)
+        held = {w.id: rows.items(session, w.id) for w in watches}
+    for watch in watches:
+        items = held[watch.id]
+        if not items:
+            continue
+        watched += 1
+        policy = monitor.policy(watch.policy)
+        before_by_ref = {r.ref: stored_verdict(r) for r in items}
+        if watch.screened_version != current.version:
+            screened, _ = screen_items(current, policy, [r.item for r in items])
+            before_by_ref.update({s.ref: s.verdict for s in screened})
+        after, _ = screen_items(proposed, policy, [r.item for r in items])
+        for new in after:
+            before = before_by_ref.get(new.ref)
+            if before is None or before == new.verdict:
+                continue
+            moved.append({
+                "watch_id": watch.id, "watch": watch.name, "ref": new.ref,
+                "label": _label(new.item, new.ref), "weight": new.weight,
+                "item": new.item, "matched_on": list(new.matched_on),
+                "before": _verdict_view(before), "after": _verdict_view(new.verdict),
+                "reason": verdict_reason(_label(new.item, new.ref), before, new.verdict, reasons),
+            })
+    largest = sorted(moved, key=lambda h: -(h["weight"] or 0.0))[:TOP_HOLDINGS]
+    return {
+        "watchlist_version": current.version,
+        "entities": [
+            {**change_row(c), "kind": "direct" if c.direct else "derived",
+             "rating_before": c.before.rating if c.before else None,
+             "rating_after": c.after.rating if c.after else None}
+            for c in changes if rating_moved(c)
+        ],
+        "holdings": {
+            "watches": watched,
+            "changed": len(moved),
+            "watches_affected": len({h["watch_id"] for h in moved}),
+            "largest": [{k: v for k, v in h.items() if k != "item"} for h in largest],
+        },
+        "held_identifiers": _held_identifiers(current, after_entities, touched, moved),
+    }
+
+
+def _held_identifiers(current: Snapshot, after_entities: Mapping[str, Entity],
+                      touched: Sequence[str], moved: Sequence[Mapping[str, Any]]
+                      ) -> list[dict[str, Any]]:
+    """New identifiers of the proposal that watched holdings hold while screening no_match."""
+    found: list[dict[str, Any]] = []
+    for eid in touched:
+        entity = after_entities.get(eid)
+        if entity is None:
+            continue
+        old = current.watchlist.entities.get(eid)
+        known = {(i.type, i.value) for i in old.identifiers} if old else set()
+        for identifier in entity.identifiers:
+            if (identifier.type, identifier.value) in known:
+                continue
+            holders = [
+                h for h in moved
+                if h["before"]["status"] == "no_match" and h["after"]["entity_id"] == eid
+                and _held_value(h["item"], identifier.type) == identifier.value
+            ]
+            if not holders:
+                continue
+            labels = [h["label"] for h in holders]
+            label = max(set(labels), key=labels.count)
+            portfolios = len({h["watch_id"] for h in holders})
+            kind = IDENTIFIER_LABELS.get(identifier.type, identifier.type)
+            found.append({
+                "entity_id": eid, "type": identifier.type, "value": identifier.value,
+                "held_as": label, "watches": portfolios, "holdings": len(holders),
+                "message": (f"This {kind} ({identifier.value}) is held as '{label}' in "
+                            f"{portfolios} watched portfolio{'s' if portfolios != 1 else ''}, "
+                            f"where it screens no_match today; {entity.name} would match it."),
+            })
+    return found
+
+
+# the watched holdings an entity affects, for the pages -----------------------------------
+
+
+def affected_entities(snapshot: Snapshot, entity_id: str) -> dict[str, str]:
+    """The entity and every entity exposed to it through a chain (id -> how it is affected)."""
+    names = {eid: e.name for eid, e in snapshot.watchlist.entities.items()}
+    found = {entity_id: "listed"}
+    for holder, exposures in snapshot.exposures.items():
+        for exposure in exposures:
+            if exposure.target == entity_id or any(s.held == entity_id for s in exposure.path):
+                found.setdefault(holder, f"through {names.get(entity_id, entity_id)}")
+    return found
+
+
+def affected_holdings(monitor: Monitor, snapshot: Snapshot, owner_identity: str,
+                      entity_id: str) -> list[dict[str, Any]]:
+    """An owner's watched holdings that this entity affects: those that screen as it, and
+    those that screen as an entity exposed to it."""
+    how = affected_entities(snapshot, entity_id)
+    with monitor.store.read() as session:
+        found = rows.items_for_entities(session, owner_identity, how)
+    return [
+        {"watch_id": w.id, "watch": w.name, "ref": i.ref, "label": _label(i.item, i.ref),
+         "weight": i.weight, "status": i.status, "rating": i.rating, "action": i.action,
+         "entity_id": i.entity_id, "entity_name": i.entity_name, "how": how[i.entity_id]}
+        for w, i in found
+    ]

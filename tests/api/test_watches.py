@@ -305,3 +305,44 @@ def test_two_workers_racing_send_each_delivery_once(app: Flask) -> None:
     assert len(ids) == 6 and len(set(ids)) == 6
     watches = {payload(r)["data"]["watch_id"] for r in requests}
     assert len(watches) == 6
+
+
+APPLE_ISIN_TO_NSO = {"op": "add_identifier", "entity_id": "nso-group",
+                     "identifier": {"type": "isin", "value": "US0378331005",
+                                    "confidence": "low", "source": "https://example.org/typo"}}
+
+
+def test_a_reviewer_sees_the_consequences_before_approving(app: Flask) -> None:
+    client = app.test_client()
+    curator, reviewer = key(app, "curator", "carol"), key(app, "reviewer", "rita")
+    for n, weight in enumerate((2.0, 9.0, 4.0)):
+        pm = key(app, "screener", f"pm-{n}")
+        watch(client, pm, [dict(APPLE, weight=weight), dict(SUN, weight=1.0 + n)],
+              name=f"Fund {n}")
+    typo = client.post("/api/v1/proposals", headers=curator, json={
+        "summary": "NSO's ISIN", "changes": [APPLE_ISIN_TO_NSO]}).get_json()
+    effects = client.get(f"/api/v1/proposals/{typo['id']}/consequences",
+                         headers=reviewer).get_json()
+    (held,) = effects["held_identifiers"]
+    assert held["message"].startswith(
+        "This ISIN (US0378331005) is held as 'Apple Inc.' in 3 watched portfolios")
+    assert effects["holdings"]["changed"] == 3 and effects["holdings"]["watches"] == 3
+    largest = effects["holdings"]["largest"]
+    assert [h["weight"] for h in largest] == [9.0, 4.0, 2.0]
+    assert largest[0]["after"]["entity_id"] == "nso-group"
+    assert largest[0]["after"]["action"] == "exclude" and largest[0]["before"]["action"] == "clear"
+    assert effects["entities"] == []  # no rating moves: only who matches
+
+    closing = client.post("/api/v1/proposals", headers=curator, json={
+        "summary": "close", "changes": [CLOSE_CELLEBRITE]}).get_json()
+    effects = client.get(f"/api/v1/proposals/{closing['id']}/consequences",
+                         headers=reviewer).get_json()
+    kinds = {e["entity_id"]: e["kind"] for e in effects["entities"]}
+    assert kinds["cellebrite"] == "direct" and kinds["sun-corporation"] == "derived"
+    assert effects["holdings"]["changed"] == 3
+    assert [h["weight"] for h in effects["holdings"]["largest"]] == [3.0, 2.0, 1.0]
+    assert effects["held_identifiers"] == []
+    assert client.get(f"/api/v1/proposals/{closing['id']}/consequences",
+                      headers=key(app, "screener", "nosy")).status_code == 403
+    assert client.get("/api/v1/proposals/999/consequences",
+                      headers=reviewer).status_code == 404
