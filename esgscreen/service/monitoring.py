@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from esgscreen.core.errors import InvalidIdentifier
 from esgscreen.core.identifiers import normalise_identifier
 from esgscreen.core.model import Entity, Watchlist
@@ -190,8 +192,11 @@ def ensure_outcomes(store: Store, snapshots: SnapshotCache, versions: Sequence[i
         if version in done:
             continue
         changes = _version_changes(snapshots, store, version)
-        with store.write(exclusive=False) as session:
-            rows.store_outcomes(session, version, [change_row(c) for c in changes], _now())
+        try:
+            with store.write(exclusive=False) as session:
+                rows.store_outcomes(session, version, [change_row(c) for c in changes], _now())
+        except IntegrityError:
+            pass  # another worker or request recorded them at the same moment
 
 
 def outcome_page(monitor: Monitor, since: int, after_id: int | None, limit: int

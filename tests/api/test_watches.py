@@ -346,3 +346,28 @@ def test_a_reviewer_sees_the_consequences_before_approving(app: Flask) -> None:
                       headers=key(app, "screener", "nosy")).status_code == 403
     assert client.get("/api/v1/proposals/999/consequences",
                       headers=reviewer).status_code == 404
+
+
+def test_hostile_watch_bodies_never_fail_the_server(app: Flask) -> None:
+    import random
+
+    from tests.api.test_fuzz import NASTY
+
+    client = app.test_client()
+    pm = key(app, "screener", "pm")
+    created = watch(client, pm, [SUN])
+    rng = random.Random(7)
+    values: list[Any] = [*NASTY, None, 0, -1, 1e308, True, [], {}, [None], [{}], {"url": None},
+                         {"url": "http://127.0.0.1:1/x", "secret": 5}, [{"ref": []}],
+                         [{"ref": "x", "weight": "heavy"}], [{"ref": "y", "isin": ["a"]}]]
+    fields = ["name", "items", "webhook", "policy", "add", "remove", "paused"]
+    for _ in range(60):
+        body = {rng.choice(fields): rng.choice(values) for _ in range(rng.randint(0, 4))}
+        for method, path in (("post", "/api/v1/watches"),
+                             ("put", f"/api/v1/watches/{created['id']}"),
+                             ("patch", f"/api/v1/watches/{created['id']}")):
+            response = getattr(client, method)(path, headers=pm, json=body)
+            assert response.status_code < 500, (method, body, response.data[:300])
+    for query in ("since=-1", "since=x", "after=-5", "limit=100000", "limit=abc"):
+        response = client.get(f"/api/v1/watches/{created['id']}/events?{query}", headers=pm)
+        assert response.status_code == 422, query
