@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         # Sessions then last one process; set ESGSCREEN_SECRET_KEY in production.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
-    logs.configure(app.config["LOG_LEVEL"])
+    logs.configure(str(app.config["LOG_LEVEL"]).upper())
     app.config.update(
         API_TITLE="esgscreen",
         API_VERSION=__version__,

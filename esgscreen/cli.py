@@ -31,7 +31,7 @@ from esgscreen.watchlist.validate import WatchlistInvalid
 
 
 def _watchlist_dir(value: str | None) -> Path:
-    return Path(value or current_app.config["WATCHLIST_DIR"])
+    return Path(value or services().settings.watchlist_dir)
 
 
 # serve -----------------------------------------------------------------------
@@ -56,7 +56,7 @@ def worker() -> None:
         if stop.wait(2.0):
             return
     click.echo("Monitoring worker started; Ctrl-C stops it.")
-    Worker(services().monitor, poll_interval=current_app.config["WORKER_POLL_INTERVAL"]).run(stop)
+    Worker(services().monitor, poll_interval=services().settings.worker_poll_interval).run(stop)
     services().store.dispose()
 
 
@@ -123,7 +123,7 @@ def serve(host: str, port: int, workers: int, monitor: bool | None) -> None:
         def load(self) -> Flask:
             return create_app(config)
 
-    if current_app.config["SERVE_WORKER"] if monitor is None else monitor:
+    if services().settings.serve_worker if monitor is None else monitor:
         click.echo(f"Monitoring worker started (pid {_start_worker().pid}).")
     click.echo(f"Serving on http://{host}:{port}")
     Server().run()

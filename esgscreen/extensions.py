@@ -9,22 +9,22 @@ from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.core.policy import Policy
-from esgscreen.service.monitoring import Monitor, Settings
-from esgscreen.service.policies import DEFAULT_POLICY, load_policies
+from esgscreen.service.monitoring import Monitor
+from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_policies
 from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.service.screening import AnswerCache
 from esgscreen.service.snapshots import SnapshotCache
+from esgscreen.settings import Settings
 from esgscreen.store.db import Store
-
-
-class UnknownPolicy(LookupError):
-    pass
 
 
 @dataclass
 class Services:
+    settings: Settings
     store: Store
     snapshots: SnapshotCache
     policies: dict[str, Policy]
+    answers: AnswerCache
     monitor: Monitor
 
     def policy(self, policy_id: str | None) -> Policy:
@@ -38,22 +38,26 @@ class Services:
 
 
 def init_services(app: Flask) -> Services:
-    store = Store(app.config["DATABASE_URL"])
-    policies_file = app.config.get("POLICIES_FILE") or Path(app.config["WATCHLIST_DIR"]) / (
-        "policies.yaml"
-    )
-    snapshots = SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
-                              app.config.get("SETTLE_SNAPSHOTS", True))
+    settings = Settings.from_config(app.config)
+    store = Store(settings.database_url)
+    policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
+    snapshots = SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots)
     policies = load_policies(Path(policies_file))
-    monitor = Monitor(store, snapshots, policies, DEFAULT_POLICY,
-                      Settings.from_config(app.config))
-    services = Services(store, snapshots, policies, monitor)
+    services = Services(
+        settings,
+        store,
+        snapshots,
+        policies,
+        AnswerCache(settings.answer_cache_size),
+        Monitor(store, snapshots, policies, DEFAULT_POLICY, settings),
+    )
     app.extensions["esgscreen"] = services
     return services
 
 
 def init_limiter(app: Flask) -> RateLimiter:
-    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_STORAGE"])
+    settings = services_of(app).settings
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
     app.extensions["esgscreen.limiter"] = limiter
     return limiter
 
@@ -68,5 +72,12 @@ class LazyCookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def services_of(app: Flask) -> Services:
+    found: Services = app.extensions["esgscreen"]
+    return found
+
+
 def services() -> Services:
-    return current_app.extensions["esgscreen"]
+    """The services of the app handling the current request or command."""
+    found: Services = current_app.extensions["esgscreen"]
+    return found

@@ -14,6 +14,8 @@ import flask_smorest
 import marshmallow as ma
 from webargs.flaskparser import FlaskParser
 
+from esgscreen.api.problems import register_domain_errors
+
 
 class FlatQueryParser(FlaskParser):
     def load_querystring(self, req: flask.Request, schema: ma.Schema) -> Any:
@@ -21,4 +23,10 @@ class FlatQueryParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    """An API blueprint: flat query strings, and the domain errors answered as problems."""
+
     ARGUMENTS_PARSER = FlatQueryParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        register_domain_errors(self)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Page, abort
+from flask_smorest import Page
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from esgscreen.api.access import require
@@ -107,10 +107,6 @@ def proposal_view(found: ProposalInfo, diff: Any = None) -> dict[str, Any]:
     return view
 
 
-def refuse(error: curation.CurationError) -> None:
-    abort(error.status, message=error.message, errors=error.errors or None)
-
-
 @blp.route("/proposals")
 class Proposals(MethodView):
     @blp.arguments(ProposalListArgs(), location="query")
@@ -129,10 +125,7 @@ class Proposals(MethodView):
     def post(self, body: dict) -> dict:
         """Propose changes; checked like `esgscreen watchlist validate`, then pending review."""
         actor = require("curator")
-        try:
-            found = curation.submit(services().store, body["summary"], body["changes"], actor)
-        except curation.CurationError as error:
-            refuse(error)
+        found = curation.submit(services().store, body["summary"], body["changes"], actor)
         return proposal_view(found)
 
 
@@ -143,10 +136,7 @@ class ProposalRecord(MethodView):
     def get(self, proposal_id: int) -> dict:
         """One proposal with a readable diff against the current version."""
         require("curator")
-        try:
-            found, diff = curation.get(services().store, proposal_id)
-        except curation.CurationError as error:
-            refuse(error)
+        found, diff = curation.get(services().store, proposal_id)
         return proposal_view(found, diff)
 
 
@@ -174,10 +164,7 @@ class Consequences(MethodView):
         """What approving would change now: ratings (direct and derived) and watched
         holdings' verdicts, with identifiers already held by watched portfolios."""
         require("curator")
-        try:
-            return curation.consequences(services().monitor, proposal_id)
-        except curation.CurationError as error:
-            refuse(error)
+        return curation.consequences(services().monitor, proposal_id)
 
 
 def _decided(found: ProposalInfo) -> dict:
@@ -193,10 +180,7 @@ class Approve(MethodView):
     def post(self, proposal_id: int) -> dict:
         """Approve: every change applies at once as a new watchlist version."""
         actor = require("reviewer")
-        try:
-            return _decided(curation.approve(services().store, proposal_id, actor))
-        except curation.CurationError as error:
-            refuse(error)
+        return _decided(curation.approve(services().store, proposal_id, actor))
 
 
 @blp.route("/proposals/<int:proposal_id>/reject")
@@ -206,11 +190,8 @@ class Reject(MethodView):
     def post(self, body: dict, proposal_id: int) -> dict:
         """Reject, with a reason for the curator."""
         actor = require("reviewer")
-        try:
-            return proposal_view(curation.reject(services().store, proposal_id,
-                                                 body["reason"], actor))
-        except curation.CurationError as error:
-            refuse(error)
+        return proposal_view(curation.reject(services().store, proposal_id, body["reason"],
+                                             actor))
 
 
 @blp.route("/proposals/<int:proposal_id>/withdraw")
@@ -219,10 +200,7 @@ class Withdraw(MethodView):
     def post(self, proposal_id: int) -> dict:
         """Withdraw your own pending proposal."""
         actor = require("curator")
-        try:
-            return proposal_view(curation.withdraw(services().store, proposal_id, actor))
-        except curation.CurationError as error:
-            refuse(error)
+        return proposal_view(curation.withdraw(services().store, proposal_id, actor))
 
 
 def _event_view(event: Any) -> dict[str, Any]:

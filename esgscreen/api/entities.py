@@ -13,8 +13,13 @@ from esgscreen.api.common import snapshot_as_of
 from esgscreen.api.schemas import ProblemSchema
 from esgscreen.core.model import ENTITY_KINDS, RATINGS
 from esgscreen.extensions import services
-from esgscreen.service.browse import EntityFilter, entity_item, entity_record, search
-from esgscreen.store import repository
+from esgscreen.service.browse import (
+    EntityFilter,
+    entity_history,
+    entity_item,
+    entity_record,
+    search,
+)
 
 blp = Blueprint("entities", __name__, url_prefix="/api/v1", description="Browse the watchlist")
 
@@ -96,14 +101,11 @@ class EntityRecord(MethodView):
         if cached is not None:
             return cached
         tag_answer(tag)
-        with services().store.read() as session:
-            versions = [v for v in repository.entity_versions(session, entity_id)
-                        if v <= snapshot.version]
-            history = [repository.get_version(session, v) for v in versions]
-        record = entity_record(snapshot, entity, versions)
+        history = entity_history(services().store, entity_id, snapshot.version)
+        record = entity_record(snapshot, entity, [h.version for h in history])
         record["history"] = [
             {"version": h.version, "created_at": h.created_at.isoformat(), "author": h.author,
              "summary": h.summary}
-            for h in history if h is not None
+            for h in history
         ]
         return record

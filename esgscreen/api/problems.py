@@ -5,9 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Blueprint, Flask, Response, json, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
+from esgscreen.service.curation import CurationError
+from esgscreen.service.monitoring import WatchError
+from esgscreen.service.policies import UnknownPolicy
+from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
 
 PROBLEM_TYPE_BASE = "https://esgscreen.org/problems/"
 log = logging.getLogger(__name__)
@@ -89,6 +95,49 @@ def http_problem(error: HTTPException) -> Response:
     if status == 413 and not (getattr(error, "data", None) or {}).get("message"):
         detail = "The request body is larger than this service accepts."
     return problem(status, detail, errors=errors, headers=headers)
+
+
+def _invalid_identifier(error: InvalidIdentifier) -> Response:
+    return problem(422, f"Invalid {error.field}: {error.message}",
+                   errors={error.field: [error.message]})
+
+
+def _invalid_query(error: InvalidQuery) -> Response:
+    return problem(422, error.message, errors={error.field or "q": [error.message]})
+
+
+def _unknown_as_of(error: AsOfError) -> Response:
+    return problem(422, str(error), errors={"as_of": [str(error)]})
+
+
+def _unknown_policy(error: UnknownPolicy) -> Response:
+    return problem(422, str(error), errors={"policy": [str(error)]})
+
+
+def _no_watchlist_yet(error: NoWatchlistYet) -> Response:
+    return problem(503, str(error))
+
+
+def _curation_refused(error: CurationError | WatchError) -> Response:
+    return problem(error.status, error.message, errors=error.errors or None)
+
+
+# The service's and the core's own errors, each with the one answer it gets from the API.
+DOMAIN_ERRORS: dict[type[Exception], Any] = {
+    InvalidIdentifier: _invalid_identifier,
+    InvalidQuery: _invalid_query,
+    AsOfError: _unknown_as_of,
+    UnknownPolicy: _unknown_policy,
+    NoWatchlistYet: _no_watchlist_yet,
+    CurationError: _curation_refused,
+    WatchError: _curation_refused,
+}
+
+
+def register_domain_errors(blueprint: Blueprint) -> None:
+    """Answer the domain errors raised in `blueprint`'s views (the pages answer their own)."""
+    for error_type, handler in DOMAIN_ERRORS.items():
+        blueprint.register_error_handler(error_type, handler)
 
 
 class ProblemApi(Api):

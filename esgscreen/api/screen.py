@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -19,8 +19,8 @@ from esgscreen.api.schemas import (
     ScreenResultSchema,
     screen_args,
 )
-from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
-from esgscreen.service.screening import cached_answer, screen_batch, screen_json
+from esgscreen.extensions import services
+from esgscreen.service.screening import screen_batch, screen_json
 
 blp = Blueprint("screen", __name__, url_prefix="/api/v1", description="Screen companies")
 
@@ -56,16 +56,8 @@ class Screen(MethodView):
         cached = not_modified(tag)
         if cached is not None:
             return cached
-        try:
-            result = cached_answer(snapshot, request.query_string,
-                                   current_app.config["ANSWER_CACHE_SIZE"],
-                                   lambda: screen_json(snapshot, args, policy))
-        except InvalidIdentifier as error:
-            abort(422, message=f"Invalid {error.field}: {error.message}",
-                  errors={error.field: [error.message]})
-        except InvalidQuery as error:
-            abort(422, message=error.message,
-                  errors={error.field or "q": [error.message]})
+        result = services().answers.get(snapshot.version, request.query_string,
+                                        lambda: screen_json(snapshot, args, policy))
         # Already JSON: skip re-serialising through the schema on this hot path.
         response = Response(result, mimetype="application/json")
         response.set_etag(tag)
@@ -81,7 +73,7 @@ class Screen(MethodView):
         A bad item gets an `error` in its own row and never fails the batch. The summary counts
         results by status and action and adds up the weight held in each rating.
         """
-        limit = current_app.config["MAX_BATCH_ITEMS"]
+        limit = services().settings.max_batch_items
         if len(body["items"]) > limit:
             abort(413, message=f"A batch holds at most {limit} items; this one has "
                                f"{len(body['items'])}. Split it into several requests.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import g
 from flask.views import MethodView
@@ -157,10 +157,6 @@ def owner() -> monitoring.Owner:
     return monitoring.Owner(identity(actor), actor, admin=role_allows(g.role, "admin"))
 
 
-def refuse(error: monitoring.WatchError) -> NoReturn:
-    abort(error.status, message=error.message, errors=error.errors or None)
-
-
 def _monitor() -> monitoring.Monitor:
     return services().monitor
 
@@ -182,10 +178,7 @@ class Watches(MethodView):
         Bad items are left out and listed in `errors` by ref, as a batch screen does.
         """
         who = owner()
-        try:
-            return monitoring.create_watch(_monitor(), body, who)
-        except monitoring.WatchError as error:
-            refuse(error)
+        return monitoring.create_watch(_monitor(), body, who)
 
 
 @blp.route("/watches/<int:watch_id>")
@@ -194,10 +187,7 @@ class WatchRecord(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, watch_id: int) -> dict[str, Any]:
         """One watch."""
-        try:
-            return monitoring.get_watch(_monitor(), watch_id, owner())
-        except monitoring.WatchError as error:
-            refuse(error)
+        return monitoring.get_watch(_monitor(), watch_id, owner())
 
     @blp.arguments(WatchRequestSchema())
     @blp.response(200, WatchSchema)
@@ -206,10 +196,7 @@ class WatchRecord(MethodView):
         """Replace the watch: holdings whose ref stays keep their events; webhook and policy
         are as given (left out: none)."""
         who = owner()
-        try:
-            return monitoring.update_watch(_monitor(), watch_id, body, who, replace=True)
-        except monitoring.WatchError as error:
-            refuse(error)
+        return monitoring.update_watch(_monitor(), watch_id, body, who, replace=True)
 
     @blp.arguments(WatchPatchSchema())
     @blp.response(200, WatchSchema)
@@ -217,20 +204,14 @@ class WatchRecord(MethodView):
     def patch(self, body: dict, watch_id: int) -> dict[str, Any]:
         """Add or remove holdings, rename, change the webhook or policy, pause or resume."""
         who = owner()
-        try:
-            return monitoring.update_watch(_monitor(), watch_id, body, who, replace=False)
-        except monitoring.WatchError as error:
-            refuse(error)
+        return monitoring.update_watch(_monitor(), watch_id, body, who, replace=False)
 
     @blp.response(204)
     @blp.alt_response(404, schema=ProblemSchema)
     def delete(self, watch_id: int) -> None:
         """Stop watching (its record stays in the audit trail)."""
         who = owner()
-        try:
-            monitoring.delete_watch(_monitor(), watch_id, who)
-        except monitoring.WatchError as error:
-            refuse(error)
+        monitoring.delete_watch(_monitor(), watch_id, who)
 
 
 @blp.route("/watches/<int:watch_id>/items")
@@ -239,10 +220,7 @@ class WatchItems(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, watch_id: int) -> list[dict[str, Any]]:
         """The holdings and their verdicts at the watch's `screened_version`."""
-        try:
-            return monitoring.watch_items(_monitor(), watch_id, owner())
-        except monitoring.WatchError as error:
-            refuse(error)
+        return monitoring.watch_items(_monitor(), watch_id, owner())
 
 
 @blp.route("/watches/<int:watch_id>/events")
@@ -252,11 +230,8 @@ class WatchEvents(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, args: dict, watch_id: int) -> dict[str, Any]:
         """Holdings whose verdict a version changed, oldest first, with before, after and why."""
-        try:
-            page, next_after = monitoring.events_page(
-                _monitor(), watch_id, owner(), args["since"], args.get("after"), args["limit"])
-        except monitoring.WatchError as error:
-            refuse(error)
+        page, next_after = monitoring.events_page(
+            _monitor(), watch_id, owner(), args["since"], args.get("after"), args["limit"])
         return {"events": page, "next_after": next_after}
 
 
@@ -267,9 +242,6 @@ class WatchDeliveries(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, args: dict, watch_id: int) -> dict[str, Any]:
         """The webhook delivery log: each delivery, its state and every attempt."""
-        try:
-            page, next_after = monitoring.deliveries_page(
-                _monitor(), watch_id, owner(), args.get("after"), args["limit"])
-        except monitoring.WatchError as error:
-            refuse(error)
+        page, next_after = monitoring.deliveries_page(
+            _monitor(), watch_id, owner(), args.get("after"), args["limit"])
         return {"deliveries": page, "next_after": next_after}

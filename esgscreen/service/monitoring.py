@@ -32,6 +32,7 @@ from esgscreen.core.policy import Policy
 from esgscreen.service import webhooks
 from esgscreen.service.screening import Snapshot, screen_batch
 from esgscreen.service.snapshots import SnapshotCache
+from esgscreen.settings import Settings
 from esgscreen.store import audit, repository
 from esgscreen.store import models as m
 from esgscreen.store import monitoring as rows
@@ -62,29 +63,6 @@ class NoVersion(WatchError):
 
 class TooMany(WatchError):
     status = 413
-
-
-@dataclass(frozen=True)
-class Settings:
-    allow_private: bool = False
-    max_items: int = 100_000
-    lease: float = 60.0  # seconds a worker holds a job or a delivery before others may retake it
-    timeout: float = 10.0  # seconds to wait for a webhook receiver
-    retry_base: float = 5.0
-    retry_cap: float = 3600.0
-    pause_after: float = 86_400.0  # a watch whose endpoint fails this long is paused
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        return cls(
-            allow_private=config["WEBHOOK_ALLOW_PRIVATE"],
-            max_items=config["MAX_WATCH_ITEMS"],
-            lease=config["WORKER_LEASE"],
-            timeout=config["WEBHOOK_TIMEOUT"],
-            retry_base=config["WEBHOOK_RETRY_BASE"],
-            retry_cap=config["WEBHOOK_RETRY_CAP"],
-            pause_after=config["WEBHOOK_PAUSE_AFTER"],
-        )
 
 
 @dataclass(frozen=True)
@@ -314,7 +292,7 @@ def _webhook(monitor: Monitor, raw: Any) -> tuple[str | None, str | None, str | 
         raise WatchError("webhook.url is too long.", {"webhook.url": ["at most 2000 chars"]})
     made = None
     try:
-        webhooks.check_url(url.strip(), monitor.settings.allow_private)
+        webhooks.check_url(url.strip(), monitor.settings.webhook_allow_private)
         if secret is None:
             secret = made = webhooks.new_secret()
         elif not isinstance(secret, str):
@@ -347,8 +325,8 @@ def _policy_id(monitor: Monitor, raw: Any) -> str | None:
 def _items(monitor: Monitor, raw: Any, field: str = "items") -> list[Any]:
     if not isinstance(raw, list):
         raise WatchError(f"{field} must be a list of holdings.", {field: ["must be a list"]})
-    if len(raw) > monitor.settings.max_items:
-        raise TooMany(f"A watch holds at most {monitor.settings.max_items} items; "
+    if len(raw) > monitor.settings.max_watch_items:
+        raise TooMany(f"A watch holds at most {monitor.settings.max_watch_items} items; "
                       f"{field} has {len(raw)}.", {field: ["too many items"]})
     return raw
 
@@ -685,8 +663,8 @@ def deliver(monitor: Monitor, delivery_id: int, worker: str) -> webhooks.Attempt
             return None
         url, secret = watch.webhook_url, watch.webhook_secret or ""
         message_id, payload = delivery.message_id, delivery.payload
-    attempt = webhooks.send(url, secret, message_id, payload, timeout=settings.timeout,
-                            allow_private=settings.allow_private, now=_now())
+    attempt = webhooks.send(url, secret, message_id, payload, timeout=settings.webhook_timeout,
+                            allow_private=settings.webhook_allow_private, now=_now())
     now = _now()
     with monitor.store.write(exclusive=False) as session:
         delivery = session.get(m.WebhookDelivery, delivery_id, with_for_update=True)
@@ -698,13 +676,15 @@ def deliver(monitor: Monitor, delivery_id: int, worker: str) -> webhooks.Attempt
         else:
             watch.failing_since = watch.failing_since or now
             if attempt.retry:
-                retry_at = webhooks.next_attempt(now, delivery.attempts, attempt.retry_after,
-                                                 settings.retry_base, settings.retry_cap)
+                retry_at = webhooks.next_attempt(
+                    now, delivery.attempts, attempt.retry_after, settings.webhook_retry_base,
+                    settings.webhook_retry_cap)
                 delivery.next_attempt_at = retry_at
             else:
                 delivery.state = "failed"
+            failing_for = now - watch.failing_since
             if (watch.state == "active"
-                    and now - watch.failing_since >= timedelta(seconds=settings.pause_after)):
+                    and failing_for >= timedelta(seconds=settings.webhook_pause_after)):
                 watch.state = "paused"
                 watch.paused_reason = (
                     f"Paused at {now:%Y-%m-%d %H:%M} UTC: the webhook endpoint has failed "

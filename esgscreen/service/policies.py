@@ -12,6 +12,10 @@ from esgscreen.core.model import RATINGS
 from esgscreen.core.policy import ACTIONS, CodeRule, ExposureRule, Policy
 
 DEFAULT_POLICY = "default"
+
+
+class UnknownPolicy(LookupError):
+    """A policy name that the policies file does not define."""
 _action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
 
 
@@ -36,7 +40,7 @@ class ExposureRuleSchema(Schema):
                             data["include_unstated"])
 
 
-class PolicySchema(Schema):
+class PolicyFileSchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -73,7 +77,7 @@ def _every_rating(actions: dict[str, str]) -> None:
 
 
 class PoliciesFileSchema(Schema):
-    policies = fields.List(fields.Nested(PolicySchema), required=True,
+    policies = fields.List(fields.Nested(PolicyFileSchema), required=True,
                            validate=validate.Length(min=1))
 
 

@@ -8,7 +8,7 @@ only read (safely shared by threads).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,8 @@ from esgscreen.core.risk import (
 
 
 def evidence_view(item: Evidence) -> dict[str, Any]:
-    return {"url": item.url, "publisher": item.publisher, "date": item.date, "title": item.title}
+    return {"url": item.url, "publisher": item.publisher, "authority": item.authority,
+            "date": item.date, "title": item.title}
 
 
 def flag_view(flag: Flag) -> dict[str, Any]:
@@ -102,8 +103,6 @@ class Snapshot:
     # Each entity's unchanging part of a match, encoded once: the hot path splices it in.
     entity_json: Mapping[str, str] = field(repr=False, default_factory=dict)
     tail_json: Mapping[str, str] = field(repr=False, default_factory=dict)
-    # Answers already given in this version, by query string (see ``cached_answer``).
-    answers: dict[bytes, str] = field(repr=False, default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, watchlist: Watchlist) -> Snapshot:
@@ -163,36 +162,12 @@ def _decision(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy
     return rating, decision
 
 
-def answer(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> dict[str, Any]:
-    matches = [
-        {
-            "entity": snapshot.summaries[c.entity_id],
-            "score": round(c.score, 4),
-            "matched_on": list(c.matched_on),
-            "explanation": c.explanation,
-            "rating": snapshot.ratings[c.entity_id],
-            "flags": snapshot.flags[c.entity_id],
-            "exposure": snapshot.exposure_views.get(c.entity_id, []),
-        }
-        for c in outcome.candidates
-    ]
-    rating, decision = _decision(snapshot, outcome, policy)
-    return {
-        "status": outcome.status,
-        "action": decision.action,
-        "rating": rating,
-        "watchlist_version": snapshot.version,
-        "policy": {"id": policy.id, "reasons": list(decision.reasons)},
-        "matches": matches,
-        "query": outcome.query,
-    }
-
-
 QUERY_FIELDS = ("q", "name", "isin", "lei", "cik", "cusip", "figi", "ticker", "exchange", "domain")
 
 
 def answer_json(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> str:
-    """``answer`` as JSON text, spliced from the snapshot's pre-encoded parts."""
+    """The answer in the SPEC's contract as JSON text, spliced from the snapshot's pre-encoded
+    parts (the one encoder of an answer: ``answer`` reads it back)."""
     rating, decision = _decision(snapshot, outcome, policy)
     head = _json({
         "status": outcome.status,
@@ -208,6 +183,12 @@ def answer_json(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> st
         for c in outcome.candidates
     )
     return f'{head[:-1]},"matches":[{matches}],"query":{_json(outcome.query)}}}'
+
+
+def answer(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> dict[str, Any]:
+    """The answer as a dict, for pages and callers that read it rather than send it."""
+    result: dict[str, Any] = json.loads(answer_json(snapshot, outcome, policy))
+    return result
 
 
 def match_query(snapshot: Snapshot, params: Mapping[str, Any], limit: int = 5) -> MatchOutcome:
@@ -236,14 +217,7 @@ def screen_json(
 def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Policy,
                weight: float | None) -> dict[str, Any]:
     top = outcome.candidates[0] if outcome.candidates else None
-    rating = snapshot.ratings[top.entity_id] if top and outcome.status == "match" else None
-    decision = decide(
-        policy,
-        outcome.status,
-        rating,
-        snapshot.watchlist.entities[top.entity_id].flags if top else (),
-        snapshot.exposures.get(top.entity_id, ()) if top else (),
-    )
+    rating, decision = _decision(snapshot, outcome, policy)
     row: dict[str, Any] = {
         "ref": ref,
         "status": outcome.status,
@@ -343,19 +317,30 @@ def screen_batch(
     }
 
 
-def cached_answer(snapshot: Snapshot, key: bytes, capacity: int, compute: Any) -> str:
-    """The answer for `key` in this version, computed once while it stays in the cache.
+class AnswerCache:
+    """Single-screen answers a worker already gave, by watchlist version and query string.
 
-    An answer depends only on the version, the query and the policy, all in `key` and the
-    snapshot, so repeated checks (the same securities before every trade) skip matching. The
-    cache holds at most `capacity` answers and empties when full; 0 turns it off.
+    An answer depends only on the version, the query and the policy (the policy is in the
+    query string), so repeated checks (the same securities before every trade) skip matching.
+    It holds at most ``capacity`` answers and empties when full; 0 turns it off. Lookups and
+    stores are single dict operations, safe under threads.
     """
-    if capacity <= 0:
-        return compute()
-    answer_text = snapshot.answers.get(key)
-    if answer_text is None:
-        answer_text = compute()
-        if len(snapshot.answers) >= capacity:
-            snapshot.answers.clear()
-        snapshot.answers[key] = answer_text
-    return answer_text
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._answers: dict[tuple[int, bytes], str] = {}
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def get(self, version: int, query: bytes, compute: Callable[[], str]) -> str:
+        if self.capacity <= 0:
+            return compute()
+        key = (version, query)
+        answer_text = self._answers.get(key)
+        if answer_text is None:
+            answer_text = compute()
+            if len(self._answers) >= self.capacity:
+                self._answers.clear()
+            self._answers[key] = answer_text
+        return answer_text

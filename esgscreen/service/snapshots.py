@@ -37,6 +37,10 @@ class AsOfError(ValueError):
     """An ``as_of`` that names no version."""
 
 
+class NoWatchlistYet(LookupError):
+    """Nothing can be screened: no watchlist version has been published."""
+
+
 def parse_as_of(text: str) -> int | datetime:
     """A version number, or the moment an ISO 8601 date (its end) or time names."""
     text = text.strip()
@@ -118,6 +122,13 @@ class SnapshotCache:
         snapshot = self.at(version)
         if snapshot is None:
             raise AsOfError(f"There is no watchlist version {version}.")
+        return snapshot
+
+    def require(self, as_of: str | None) -> Snapshot:
+        """``resolve``, refusing with NoWatchlistYet while no version was published."""
+        snapshot = self.resolve(as_of)
+        if snapshot is None:
+            raise NoWatchlistYet("No watchlist version has been loaded yet.")
         return snapshot
 
     def invalidate(self) -> None:

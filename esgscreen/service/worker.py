@@ -34,7 +34,7 @@ class Worker:
         self.poll_interval = poll_interval
 
     def _lease_end(self):  # noqa: ANN202
-        return monitoring.now_plus(self.monitor.settings.lease)
+        return monitoring.now_plus(self.monitor.settings.worker_lease)
 
     def run_job(self) -> bool:
         """Claim and do one version job; False when none is waiting."""
@@ -56,7 +56,7 @@ class Worker:
             log.error("version %s: %s", version, traceback.format_exc())
             with store.write(exclusive=False) as session:
                 rows.fail_job(session, job_id, f"{type(error).__name__}: {error}",
-                              monitoring.now_plus(min(self.monitor.settings.lease, 30)))
+                              monitoring.now_plus(min(self.monitor.settings.worker_lease, 30)))
             return True
         if keep_alive():
             with store.write(exclusive=False) as session:

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from esgscreen import __version__
+from esgscreen.extensions import services, services_of
 from esgscreen.service.ratelimit import RateLimiter
 from esgscreen.web import present
 from esgscreen.web.auth import current_user, may
@@ -57,11 +58,11 @@ def init_app(app: Flask) -> None:
     add_nav(app, "portfolio.upload", "Portfolio")
     add_nav(app, "curation.queue", "Curation", role="curator")
 
-    # Slows down password guessing: sign-in attempts per client address ("" turns it off).
-    login_limit = app.config.setdefault("LOGIN_RATE_LIMIT", "20 per minute;200 per day")
+    # Slows down password guessing: sign-in attempts per client address.
+    settings = services_of(app).settings
     app.extensions["esgscreen.login_limiter"] = (
-        RateLimiter(login_limit, app.config.get("RATE_LIMIT_STORAGE") or "memory://")
-        if login_limit and app.config.get("RATE_LIMIT") else None
+        RateLimiter(settings.login_rate_limit, settings.rate_limit_storage)
+        if settings.login_rate_limit and settings.rate_limit else None
     )
 
     app.context_processor(_template_context)
@@ -72,7 +73,7 @@ def init_app(app: Flask) -> None:
 
 def _protect() -> None:
     if request.endpoint in LARGE_FORMS:
-        request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
+        request.max_form_memory_size = services().settings.max_content_length
     if (request.method in current_app.config["WTF_CSRF_METHODS"]
             and current_app.config["WTF_CSRF_ENABLED"]
             and not request.path.startswith("/api/")):

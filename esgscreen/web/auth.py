@@ -59,7 +59,7 @@ def may(role: str) -> bool:
     user = current_user()
     if user is not None:
         return role_allows(user.role, role)
-    return role == "screener" and bool(current_app.config["PUBLIC_READ"])
+    return role == "screener" and bool(services().settings.public_read)
 
 
 @overload
@@ -156,7 +156,7 @@ def logout() -> Response:
     session.clear()
     g.web_user = None
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login") if not current_app.config["PUBLIC_READ"]
+    return redirect(url_for("auth.login") if not services().settings.public_read
                     else url_for("lookup.index"))
 
 

@@ -17,12 +17,18 @@ from markupsafe import Markup
 
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.policy import Policy
-from esgscreen.extensions import UnknownPolicy, services
-from esgscreen.service.browse import EntityFilter, entity_item, entity_record, search
+from esgscreen.extensions import services
+from esgscreen.service.browse import (
+    EntityFilter,
+    entity_history,
+    entity_item,
+    entity_record,
+    search,
+)
 from esgscreen.service.monitoring import affected_holdings
+from esgscreen.service.policies import UnknownPolicy
 from esgscreen.service.screening import Snapshot, screen
-from esgscreen.service.snapshots import AsOfError
-from esgscreen.store import repository
+from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
 from esgscreen.web import errors, present
 from esgscreen.web.auth import current_user, login_required
 from esgscreen.web.diagram import ownership_svg
@@ -46,14 +52,12 @@ class Context:
 def resolve(as_of: str | None, policy_id: str | None = None) -> Context:
     """The snapshot and policy a page answers from, or a PageError saying what is wrong."""
     try:
-        snapshot = services().snapshots.resolve(as_of)
-        policy = services().policy(policy_id)
+        return Context(services().snapshots.require(as_of), services().policy(policy_id))
     except (AsOfError, UnknownPolicy) as error:
         raise PageError(str(error)) from None
-    if snapshot is None:
+    except NoWatchlistYet:
         raise PageError("No watchlist version has been loaded yet, so nothing can be screened. "
-                        "An administrator loads one with 'esgscreen watchlist load'.")
-    return Context(snapshot, policy)
+                        "An administrator loads one with 'esgscreen watchlist load'.") from None
 
 
 def _args() -> tuple[str, str | None, str | None]:
@@ -153,10 +157,8 @@ def entity(entity_id: str) -> ResponseReturnValue:
     if found is None:
         abort(404, description=f"There is no entity {entity_id!r} in watchlist version "
                                f"{snapshot.version}.")
-    with services().store.read() as db:
-        numbers = [v for v in repository.entity_versions(db, entity_id) if v <= snapshot.version]
-        versions = [info for info in (repository.get_version(db, v) for v in numbers) if info]
-    record = entity_record(snapshot, found, numbers)
+    versions = entity_history(services().store, entity_id, snapshot.version)
+    record = entity_record(snapshot, found, [v.version for v in versions])
     titles = _flag_titles(snapshot)
     version_rows = [
         {"version": v.version, "date": v.created_at.date().isoformat(), "summary": v.summary,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import assert_screen_shape
+from tests.conftest import assert_screen_shape, make_app
 
 
 def test_cellebrite_is_a_match_with_cited_flags(client: FlaskClient) -> None:
@@ -137,12 +137,8 @@ def test_batch_screens_a_portfolio_and_sums_weights(client: FlaskClient) -> None
 
 
 def test_batch_over_the_limit_is_413(bundled_app) -> None:  # noqa: ANN001
-    bundled_app.config["MAX_BATCH_ITEMS"] = 3
-    try:
-        response = bundled_app.test_client().post(
-            "/api/v1/screen", json={"items": [{"name": "x"}] * 4})
-    finally:
-        bundled_app.config["MAX_BATCH_ITEMS"] = 10_000
+    small = make_app(bundled_app.config["DATABASE_URL"], MAX_BATCH_ITEMS=3)
+    response = small.test_client().post("/api/v1/screen", json={"items": [{"name": "x"}] * 4})
     assert response.status_code == 413
     assert "at most 3 items" in response.get_json()["detail"]
 
@@ -177,18 +173,17 @@ def test_answer_cache_gives_the_same_answer_and_can_be_off(bundled_app) -> None:
 
 
 def test_cached_answer_is_bounded() -> None:
-    from types import SimpleNamespace
+    from esgscreen.service.screening import AnswerCache
 
-    from esgscreen.service.screening import cached_answer
-
-    snapshot = SimpleNamespace(answers={})
+    cache = AnswerCache(3)
     calls = []
 
     def compute(n: int):  # noqa: ANN202
         return lambda: calls.append(n) or f"answer {n}"
 
     for n in range(5):
-        assert cached_answer(snapshot, str(n).encode(), 3, compute(n)) == f"answer {n}"
-    assert cached_answer(snapshot, b"4", 3, compute(99)) == "answer 4"
-    assert calls == [0, 1, 2, 3, 4] and len(snapshot.answers) <= 3
-    assert cached_answer(snapshot, b"4", 0, compute(7)) == "answer 7"
+        assert cache.get(1, str(n).encode(), compute(n)) == f"answer {n}"
+    assert cache.get(1, b"4", compute(99)) == "answer 4"
+    assert calls == [0, 1, 2, 3, 4] and len(cache) <= 3
+    assert cache.get(2, b"4", compute(5)) == "answer 5"  # another version: its own answer
+    assert AnswerCache(0).get(1, b"4", compute(7)) == "answer 7"
