@@ -63,7 +63,11 @@ def _detail_for(error: HTTPException) -> tuple[str, Any]:
     errors = data.get("errors") or data.get("messages")
     if isinstance(errors, dict) and errors and set(errors) <= WEBARGS_LOCATIONS:
         # webargs nests messages under the location: {"query": {"isin": [...]}}
-        errors = {k: v for location in errors.values() for k, v in location.items()}
+        errors = {
+            key: value
+            for location, found in errors.items()
+            for key, value in (found.items() if isinstance(found, dict) else [(location, found)])
+        }
     if errors:
         return message or _describe_errors(errors), errors
     return message or error.description or _title(error.code or 500), None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from esgscreen.core.errors import InvalidIdentifier
@@ -230,7 +231,7 @@ def screen_items(snapshot: Snapshot, policy: Policy, items: Sequence[Any]
                  ) -> tuple[list[Screened], list[dict[str, Any]]]:
     """Items screened as a batch would; the bad ones come back as errors by ref."""
     errors: list[dict[str, Any]] = []
-    kept: list[tuple[str, dict[str, Any]]] = []
+    kept: list[tuple[int, str, dict[str, Any]]] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
         ref, problem = _ref_key(item)
@@ -241,12 +242,12 @@ def screen_items(snapshot: Snapshot, policy: Policy, items: Sequence[Any]
                            "index": index, "error": {"field": "ref", "message": problem}})
             continue
         seen.add(ref)
-        kept.append((ref, dict(item)))
-    result = screen_batch(snapshot, [item for _, item in kept], policy)
+        kept.append((index, ref, dict(item)))
+    result = screen_batch(snapshot, [item for _, _, item in kept], policy)
     screened: list[Screened] = []
-    for (ref, item), row in zip(kept, result["results"], strict=True):
+    for (index, ref, item), row in zip(kept, result["results"], strict=True):
         if row["status"] == "error":
-            errors.append({"ref": item.get("ref"), "error": row["error"]})
+            errors.append({"ref": item.get("ref"), "index": index, "error": row["error"]})
             continue
         match = row.get("match")
         screened.append(Screened(
@@ -256,15 +257,23 @@ def screen_items(snapshot: Snapshot, policy: Policy, items: Sequence[Any]
             entity_name=match["entity"]["name"] if match else None,
             matched_on=tuple(match["matched_on"]) if match else (),
         ))
+    errors.sort(key=lambda e: e["index"])
     return screened, errors
 
 
-def _item_row(watch_id: int, screened: Screened) -> m.WatchItem:
-    return m.WatchItem(
-        watch_id=watch_id, ref=screened.ref, item=screened.item, weight=screened.weight,
-        status=screened.status, rating=screened.rating, action=screened.action,
-        entity_id=screened.entity_id, entity_name=screened.entity_name,
-    )
+def _item_values(watch_id: int, screened: Screened) -> dict[str, Any]:
+    return {
+        "watch_id": watch_id, "ref": screened.ref, "item": screened.item,
+        "weight": screened.weight, "status": screened.status, "rating": screened.rating,
+        "action": screened.action, "entity_id": screened.entity_id,
+        "entity_name": screened.entity_name,
+    }
+
+
+def _insert_items(session: Any, watch_id: int, screened: Sequence[Screened]) -> None:
+    """New holdings in bulk (a watch may hold 100,000: no ORM object per row)."""
+    if screened:
+        session.execute(insert(m.WatchItem), [_item_values(watch_id, s) for s in screened])
 
 
 def _set_outcome(row: m.WatchItem, screened: Screened) -> None:
@@ -382,7 +391,7 @@ def create_watch(monitor: Monitor, body: Mapping[str, Any], owner: Owner) -> dic
                             created_at=now, updated_at=now)
             session.add(watch)
             session.flush()
-            session.add_all(_item_row(watch.id, s) for s in screened)
+            _insert_items(session, watch.id, screened)
             audit.record(session, owner.actor, "watch.create", f"watch:{watch.id}",
                          {"name": name, "items": len(screened), "errors": len(errors),
                           "webhook": url})
@@ -463,14 +472,20 @@ def update_watch(monitor: Monitor, watch_id: int, body: Mapping[str, Any], owner
         unknown = [ref for ref in removing if ref not in existing]
         errors += [{"ref": ref, "error": {"field": "remove", "message": "no such ref"}}
                    for ref in unknown]
-        rows.remove_items(session, watch.id, [r for r in removing if r in existing])
+        gone = [r for r in removing if r in existing]
+        added = [s for s in screened if s.ref not in existing]
+        limit = monitor.settings.max_watch_items
+        if len(existing) - len(gone) + len(added) > limit:
+            raise TooMany(f"A watch holds at most {limit} items; this change would leave "
+                          f"{len(existing) - len(gone) + len(added)}.",
+                          {"items": ["too many items"]})
+        rows.remove_items(session, watch.id, gone)
         for s in screened:
             row = existing.get(s.ref)
-            if row is None:
-                session.add(_item_row(watch.id, s))
-            else:
+            if row is not None:
                 row.item, row.weight = s.item, s.weight
                 _set_outcome(row, s)
+        _insert_items(session, watch.id, added)
         if policy_given:  # every action may differ under another policy
             kept = [r for ref, r in existing.items() if ref not in new_refs
                     and ref not in removing]

@@ -371,3 +371,17 @@ def test_hostile_watch_bodies_never_fail_the_server(app: Flask) -> None:
     for query in ("since=-1", "since=x", "after=-5", "limit=100000", "limit=abc"):
         response = client.get(f"/api/v1/watches/{created['id']}/events?{query}", headers=pm)
         assert response.status_code == 422, query
+
+
+def test_a_watch_holds_at_most_the_configured_number_of_items(app: Flask) -> None:
+    small = make_app(app.config["DATABASE_URL"], MAX_WATCH_ITEMS=2)
+    client = small.test_client()
+    pm = key(small, "screener", "pm")
+    items = [dict(SUN, ref=f"h{n}") for n in range(3)]
+    response = client.post("/api/v1/watches", headers=pm, json={"name": "x", "items": items})
+    assert response.status_code == 413 and "items" in response.get_json()["errors"]
+    created = watch(client, pm, items[:2])
+    for add in (items, items[2:]):  # too long a list; one more than the watch may hold
+        grown = client.patch(f"/api/v1/watches/{created['id']}", headers=pm, json={"add": add})
+        assert grown.status_code == 413, grown.get_json()
+    assert client.get(f"/api/v1/watches/{created['id']}", headers=pm).get_json()["items"] == 2
