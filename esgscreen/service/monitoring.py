@@ -281,7 +281,7 @@ def _set_outcome(row: m.WatchItem, screened: Screened) -> None:
     row.entity_id, row.entity_name = screened.entity_id, screened.entity_name
 
 
-def stored_verdict(row: m.WatchItem) -> Verdict:
+def stored_verdict(row: Any) -> Verdict:
     return Verdict(row.status, row.rating, row.action, row.entity_id, row.entity_name)
 
 
@@ -594,33 +594,36 @@ def rescreen_watch(monitor: Monitor, watch_id: int, version: int,
             if watch is None or watch.screened_version >= version:
                 return 0
             stamp = watch.updated_at
-            held = rows.items(session, watch_id)
+            held = rows.item_states(session, watch_id)
             policy = monitor.policy(watch.policy)
         screened, _ = screen_items(snapshot, policy, [r.item for r in held])
         by_ref = {s.ref: s for s in screened}
+        moved = [(r, by_ref[r.ref]) for r in held
+                 if r.ref in by_ref and stored_verdict(r) != by_ref[r.ref].verdict]
         with store.write(exclusive=False) as session:
             watch = rows.get_watch(session, watch_id, for_update=True)
             if watch is None or watch.screened_version >= version:
                 return 0
             if watch.updated_at != stamp:
-                continue  # its items changed meanwhile: screen them again
+                continue  # its holdings changed meanwhile: screen them again
             now = _now()
-            events: list[m.WatchEvent] = []
-            for row in rows.items(session, watch_id):
-                new = by_ref.get(row.ref)
-                if new is None:
-                    continue
-                before, after = stored_verdict(row), new.verdict
-                if before == after:
-                    continue
-                events.append(m.WatchEvent(
+            events = [
+                m.WatchEvent(
                     watch_id=watch_id, version=version, ref=row.ref,
-                    before=_verdict_view(before), after=_verdict_view(after),
-                    reason=verdict_reason(_label(row.item, row.ref), before, after, reasons),
+                    before=_verdict_view(stored_verdict(row)), after=_verdict_view(new.verdict),
+                    reason=verdict_reason(_label(row.item, row.ref), stored_verdict(row),
+                                          new.verdict, reasons),
                     created_at=now,
-                ))
-                _set_outcome(row, new)
+                )
+                for row, new in moved
+            ]
             session.add_all(events)
+            rows.set_item_states(session, [
+                {"id": row.id, "status": new.status, "rating": new.rating,
+                 "action": new.action, "entity_id": new.entity_id,
+                 "entity_name": new.entity_name}
+                for row, new in moved
+            ])
             watch.screened_version = version
             session.flush()
             if events and watch.webhook_url:
@@ -758,7 +761,7 @@ def consequences(monitor: Monitor, after_entities: Mapping[str, Entity],
     watched = 0
     with monitor.store.read() as session:
         watches = rows.list_watches(session, None)
-        held = {w.id: rows.items(session, w.id) for w in watches}
+        held = {w.id: rows.item_states(session, w.id) for w in watches}
     for watch in watches:
         items = held[watch.id]
         if not items:

@@ -200,6 +200,23 @@ def items(session: Session, watch_id: int) -> list[m.WatchItem]:
     ))
 
 
+def item_states(session: Session, watch_id: int) -> list[Any]:
+    """The holdings as plain rows (id, ref, item, weight and the stored verdict): lighter than
+    ORM objects for a watch of 100,000."""
+    return list(session.execute(
+        select(m.WatchItem.id, m.WatchItem.ref, m.WatchItem.item, m.WatchItem.weight,
+               m.WatchItem.status, m.WatchItem.rating, m.WatchItem.action,
+               m.WatchItem.entity_id, m.WatchItem.entity_name)
+        .where(m.WatchItem.watch_id == watch_id).order_by(m.WatchItem.id)
+    ))
+
+
+def set_item_states(session: Session, states: Sequence[dict[str, Any]]) -> None:
+    """New verdicts for holdings, by id, in bulk."""
+    if states:
+        session.execute(update(m.WatchItem), list(states))
+
+
 def item_count(session: Session, watch_id: int) -> int:
     return session.scalar(
         select(func.count()).select_from(m.WatchItem).where(m.WatchItem.watch_id == watch_id)
