@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +19,8 @@ from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
+from esgscreen.core.freshness import review_queue
+from esgscreen.core.risk import weakly_sourced
 from esgscreen.core.roles import ROLES
 from esgscreen.extensions import services
 from esgscreen.service import curation
@@ -25,7 +28,7 @@ from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
 from esgscreen.store import audit, keys, repository, users
 from esgscreen.store.db import Store
-from esgscreen.watchlist.files import validate_directory
+from esgscreen.watchlist.files import read_watchlist, validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
 
@@ -171,6 +174,15 @@ def watchlist_validate(directory: str | None) -> None:
         sys.exit(1)
     count = len(list((path / "entities").glob("*.yaml")))
     click.echo(f"{path}: {count} entity files are valid.")
+    entities = read_watchlist(path).entities.values()
+    years = services().settings.review_due_years
+    due = review_queue(entities, date.today(), years)
+    weak = sum(weakly_sourced(f.evidence) for e in entities for f in e.flags)
+    click.echo(
+        f"{len(due)} ongoing flag(s) are review due (newest evidence older than {years} years, "
+        "or none dated); a curator adds fresh evidence or concludes them."
+    )
+    click.echo(f"{weak} flag(s) are weakly sourced (only low-authority evidence).")
 
 
 @watchlist.command("load")

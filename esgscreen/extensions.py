@@ -41,7 +41,8 @@ def init_services(app: Flask) -> Services:
     settings = Settings.from_config(app.config)
     store = Store(settings.database_url)
     policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
-    snapshots = SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots)
+    snapshots = SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots,
+                              settings.review_due_years)
     policies = load_policies(Path(policies_file))
     services = Services(
         settings,

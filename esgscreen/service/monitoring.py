@@ -752,9 +752,10 @@ def consequences(monitor: Monitor, after_entities: Mapping[str, Entity],
     current = monitor.snapshots.current()
     if current is None:
         raise NoVersion("No watchlist version has been loaded yet.")
-    proposed = Snapshot.build(Watchlist.build(
-        current.version + 1, list(after_entities.values()),
-        list(current.watchlist.taxonomy.values())))
+    proposed = Snapshot.build(
+        Watchlist.build(current.version + 1, list(after_entities.values()),
+                        list(current.watchlist.taxonomy.values())),
+        review_years=monitor.settings.review_due_years)
     changes = outcome_changes(assessed(current), assessed(proposed), touched)
     reasons = {c.entity_id: c.reason for c in changes}
     moved: list[dict[str, Any]] = []
