@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from esgscreen import __version__, logs, settings
+from esgscreen import __version__, edge, logs, settings
 from esgscreen.api import problems
 from esgscreen.extensions import LazyCookieSessions, init_limiter, init_services
 
@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     app.session_interface = LazyCookieSessions()
     init_services(app)
+    edge.init_app(app)
     # flask-smorest keeps one OpenAPI document per Api, so each app gets its own.
     app.extensions["esgscreen.api"] = problems.ProblemApi(app)
     init_limiter(app)

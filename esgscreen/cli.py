@@ -19,6 +19,7 @@ from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
+from esgscreen.core import bounds
 from esgscreen.core.freshness import review_queue
 from esgscreen.core.risk import weakly_sourced
 from esgscreen.core.roles import ROLES
@@ -31,6 +32,9 @@ from esgscreen.store.db import Store
 from esgscreen.watchlist.files import read_watchlist, validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
+
+# Ids and version numbers as the database holds them.
+ID = click.IntRange(1, bounds.MAX_ID)
 
 
 def _watchlist_dir(value: str | None) -> Path:
@@ -106,6 +110,7 @@ def serve(host: str, port: int, workers: int, monitor: bool | None) -> None:
     with a monitoring worker alongside."""
     from gunicorn.app.base import BaseApplication
 
+    from esgscreen import serving
     from esgscreen.app import create_app
     from esgscreen.logs import GUNICORN_LOGCONFIG
 
@@ -122,6 +127,7 @@ def serve(host: str, port: int, workers: int, monitor: bool | None) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
             self.cfg.set("logconfig_dict", GUNICORN_LOGCONFIG)
+            serving.apply(self.cfg)
 
         def load(self) -> Flask:
             return create_app(config)
@@ -207,7 +213,7 @@ def watchlist_load(directory: str | None, summary: str | None) -> None:
 
 @watchlist.command("export")
 @click.argument("directory")
-@click.option("--version", type=int, help="A past version (default: the current one).")
+@click.option("--version", type=ID, help="A past version (default: the current one).")
 @with_appcontext
 def watchlist_export(directory: str, version: int | None) -> None:
     """Write a watchlist version as YAML files into DIRECTORY."""
@@ -220,7 +226,7 @@ def watchlist_export(directory: str, version: int | None) -> None:
 
 
 @watchlist.command("revert")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @with_appcontext
 def watchlist_revert(version: int) -> None:
     """Propose undoing VERSION (it is reviewed like any other proposal)."""
@@ -313,7 +319,7 @@ def keys_list() -> None:
 
 
 @keys_group.command("revoke")
-@click.argument("key_id", type=int)
+@click.argument("key_id", type=ID)
 @with_appcontext
 def keys_revoke(key_id: int) -> None:
     """Revoke a key by its number (from `keys list`)."""
@@ -360,6 +366,23 @@ def users_list() -> None:
     for info in rows:
         state = "disabled" if info.disabled_at else "active"
         click.echo(f"{info.id}\t{info.username}\t{info.role}\t{state}")
+
+
+@users_group.command("password")
+@click.argument("username")
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+@with_appcontext
+def users_password(username: str, password: str) -> None:
+    """Give a user a new password; every session the user has ends."""
+    try:
+        with services().store.write() as session:
+            users.set_password(session, username, password, audit.CLI)
+    except LookupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    click.echo(f"User {username} has a new password; their sessions have ended.")
 
 
 @users_group.command("disable")

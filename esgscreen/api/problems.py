@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http
 import logging
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Blueprint, Flask, Response, json, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from esgscreen.api.schemas import ProblemSchema
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.service.curation import CurationError
 from esgscreen.service.monitoring import WatchError
@@ -60,14 +64,18 @@ WEBARGS_LOCATIONS = {"query", "json", "form", "headers", "files", "path", "cooki
 def _detail_for(error: HTTPException) -> tuple[str, Any]:
     data = getattr(error, "data", None) or {}
     message = data.get("message")
+    # Our own aborts say "errors"; webargs (the argument schemas) says "messages".
     errors = data.get("errors") or data.get("messages")
     if isinstance(errors, dict) and errors and set(errors) <= WEBARGS_LOCATIONS:
-        # webargs nests messages under the location: {"query": {"isin": [...]}}
-        errors = {
-            key: value
-            for location, found in errors.items()
-            for key, value in (found.items() if isinstance(found, dict) else [(location, found)])
-        }
+        # webargs nests messages under the location: {"query": {"isin": [...]}}; a message
+        # about the whole body (not JSON, not an object) is the body's.
+        flat: dict[str, Any] = {}
+        for location, messages in errors.items():
+            if isinstance(messages, dict):
+                flat.update({str(k): v for k, v in messages.items()})
+            else:
+                flat["body" if location in ("json", "form") else location] = messages
+        errors = flat
     if errors:
         return message or _describe_errors(errors), errors
     return message or error.description or _title(error.code or 500), None
@@ -99,6 +107,26 @@ def http_problem(error: HTTPException) -> Response:
     if status == 413 and not (getattr(error, "data", None) or {}).get("message"):
         detail = "The request body is larger than this service accepts."
     return problem(status, detail, errors=errors, headers=headers)
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def _is_problem(media: Any) -> bool:
+    schema = media.get("schema") if isinstance(media, dict) else None
+    return isinstance(schema, dict) and schema.get("$ref", "").endswith("/Problem")
+
+
+class ProblemContentPlugin(BasePlugin):
+    """Documents every error body as application/problem+json, as it is sent."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None,
+                         **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content") if isinstance(response, dict) else None
+                if content and _is_problem(content.get("application/json")):
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
 
 
 def _invalid_identifier(error: InvalidIdentifier) -> Response:
@@ -145,7 +173,32 @@ def register_domain_errors(blueprint: Blueprint) -> None:
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api with problem+json errors."""
+    """flask-smorest's Api with problem+json errors, documented as such."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask, **kwargs: Any) -> None:
+        super().__init__(app, spec_kwargs={"extra_plugins": [ProblemContentPlugin()]},
+                         **kwargs)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        # flask-smorest sends the metadata as JSON text in the header: a string, not an object.
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata as JSON text: total, total_pages, first_page, "
+                           "last_page, page, previous_page, next_page.",
+            "schema": {"type": "string"},
+        }, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return http_problem(error)

@@ -14,6 +14,7 @@ from esgscreen.api.schemas import (
     TaxonomySchema,
     WatchlistInfoSchema,
 )
+from esgscreen.core import bounds
 from esgscreen.core.risk import SEVERITY_ORDER, rating_rules, weak_source_rule
 from esgscreen.extensions import services
 from esgscreen.service.monitoring import outcome_page
@@ -78,7 +79,7 @@ class ChangesArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    since = fields.Integer(required=True, validate=validate.Range(min=0),
+    since = fields.Integer(required=True, validate=validate.Range(min=0, max=bounds.MAX_ID),
                            metadata={"description": "The last version the client has seen."})
     after = fields.Integer(validate=validate.Range(min=0), metadata={
         "description": "Continue the outcome changes after this id (the previous `next_after`)."})
