@@ -159,7 +159,7 @@ class ConsequencesSchema(Schema):
         "today, e.g. an ISIN given to the wrong entity"})
 
 
-@blp.route("/proposals/<int:proposal_id>/consequences")
+@blp.route(f"/proposals/<{PROPOSAL_ID}:proposal_id>/consequences")
 class Consequences(MethodView):
     @blp.response(200, ConsequencesSchema)
     @blp.alt_response(404, schema=ProblemSchema)

@@ -12,10 +12,13 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from esgscreen.api.access import require
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.schemas import ProblemSchema
+from esgscreen.core import bounds
 from esgscreen.core.roles import role_allows
 from esgscreen.extensions import services
 from esgscreen.service import monitoring
 from esgscreen.store.proposals import identity
+
+WATCH_ID = f"int(min=1, max={bounds.MAX_ID})"
 
 blp = Blueprint("watches", __name__, url_prefix="/api/v1",
                 description="Watched portfolios, their events and webhooks")
@@ -92,13 +95,14 @@ class CursorArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    after = fields.Integer(validate=validate.Range(min=0), metadata={
+    after = fields.Integer(validate=validate.Range(min=0, max=bounds.MAX_ID), metadata={
         "description": "Continue after this id (the previous page's `next_after`)."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class EventArgs(CursorArgs):
-    since = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={
+    since = fields.Integer(load_default=0, validate=validate.Range(min=0, max=bounds.MAX_ID),
+                           metadata={
         "description": "Only events of versions after this one."})
 
 
@@ -181,7 +185,7 @@ class Watches(MethodView):
         return monitoring.create_watch(_monitor(), body, who)
 
 
-@blp.route("/watches/<int:watch_id>")
+@blp.route(f"/watches/<{WATCH_ID}:watch_id>")
 class WatchRecord(MethodView):
     @blp.response(200, WatchSchema)
     @blp.alt_response(404, schema=ProblemSchema)
@@ -214,7 +218,7 @@ class WatchRecord(MethodView):
         monitoring.delete_watch(_monitor(), watch_id, who)
 
 
-@blp.route("/watches/<int:watch_id>/items")
+@blp.route(f"/watches/<{WATCH_ID}:watch_id>/items")
 class WatchItems(MethodView):
     @blp.response(200, WatchItemSchema(many=True))
     @blp.alt_response(404, schema=ProblemSchema)
@@ -223,7 +227,7 @@ class WatchItems(MethodView):
         return monitoring.watch_items(_monitor(), watch_id, owner())
 
 
-@blp.route("/watches/<int:watch_id>/events")
+@blp.route(f"/watches/<{WATCH_ID}:watch_id>/events")
 class WatchEvents(MethodView):
     @blp.arguments(EventArgs(), location="query")
     @blp.response(200, EventPageSchema)
@@ -235,7 +239,7 @@ class WatchEvents(MethodView):
         return {"events": page, "next_after": next_after}
 
 
-@blp.route("/watches/<int:watch_id>/deliveries")
+@blp.route(f"/watches/<{WATCH_ID}:watch_id>/deliveries")
 class WatchDeliveries(MethodView):
     @blp.arguments(CursorArgs(), location="query")
     @blp.response(200, DeliveryPageSchema)

@@ -81,7 +81,7 @@ class ChangesArgs(Schema):
 
     since = fields.Integer(required=True, validate=validate.Range(min=0, max=bounds.MAX_ID),
                            metadata={"description": "The last version the client has seen."})
-    after = fields.Integer(validate=validate.Range(min=0), metadata={
+    after = fields.Integer(validate=validate.Range(min=0, max=bounds.MAX_ID), metadata={
         "description": "Continue the outcome changes after this id (the previous `next_after`)."})
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000), metadata={
         "description": "Most outcome changes in one answer."})
