@@ -55,12 +55,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from esgscreen.api import compliance, curation, entities, health, screen, watchlist
+    from esgscreen.api import compliance, curation, entities, health, screen, watches, watchlist
 
     api = app.extensions["esgscreen.api"]
     app.register_blueprint(health.blp)
     app.register_blueprint(compliance.metrics_blp)
-    for module in (screen, entities, watchlist, curation, compliance):
+    for module in (screen, entities, watchlist, curation, compliance, watches):
         api.register_blueprint(module.blp)
 
     from esgscreen import web

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
+import os
+import signal
+import subprocess
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -11,6 +17,7 @@ from typing import Any, NoReturn
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
 from esgscreen.core import bounds
@@ -50,13 +57,70 @@ def _upgrade_quietly(store: Store) -> None:
 # serve -----------------------------------------------------------------------
 
 
+@click.command("worker")
+@with_appcontext
+def worker() -> None:
+    """Re-screen watches for each new version and deliver their webhooks (run beside gunicorn;
+    several may run at once, on several hosts)."""
+    from esgscreen.service.worker import Worker
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    parent = os.environ.get("ESGSCREEN_WORKER_PARENT")
+    if parent:  # started by `serve`: end with it
+        threading.Thread(target=_end_with_parent, args=(int(parent), stop), daemon=True).start()
+    store = services().store
+    while not _schema_ready(store):  # `serve` or `db upgrade` migrates; a worker only waits
+        click.echo("Waiting for the database schema (esgscreen db upgrade)…", err=True)
+        if stop.wait(2.0):
+            return
+    click.echo("Monitoring worker started; Ctrl-C stops it.")
+    Worker(services().monitor, poll_interval=services().settings.worker_poll_interval).run(stop)
+    services().store.dispose()
+
+
+def _schema_ready(store: Store) -> bool:
+    try:
+        return store.schema_is_current()
+    except SQLAlchemyError:
+        return False
+
+
+def _end_with_parent(parent: int, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
+
+
+def _start_worker() -> subprocess.Popen:
+    """`esgscreen worker` beside the server: same environment, ended when the server ends."""
+    master = os.getpid()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "esgscreen", "worker"],
+        env={**os.environ, "ESGSCREEN_WORKER_PARENT": str(master)},
+    )
+
+    def _stop() -> None:
+        if os.getpid() == master:  # gunicorn's forked workers inherit this hook
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(10)
+
+    atexit.register(_stop)
+    return process
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--monitor/--no-monitor", default=None,
+              help="Start a monitoring worker alongside (default: ESGSCREEN_SERVE_WORKER, true).")
 @with_appcontext
-def serve(host: str, port: int, workers: int) -> None:
-    """Run the service under gunicorn (migrating and loading the bundled watchlist if new)."""
+def serve(host: str, port: int, workers: int, monitor: bool | None) -> None:
+    """Run the service under gunicorn (migrating and loading the bundled watchlist if new),
+    with a monitoring worker alongside."""
     from gunicorn.app.base import BaseApplication
 
     from esgscreen import serving
@@ -86,6 +150,8 @@ def serve(host: str, port: int, workers: int) -> None:
         def load(self) -> Flask:
             return create_app(config)
 
+    if services().settings.serve_worker if monitor is None else monitor:
+        click.echo(f"Monitoring worker started (pid {_start_worker().pid}).")
     click.echo(f"Serving on http://{host}:{port}")
     Server().run()
 
@@ -405,7 +471,7 @@ def commands() -> None:
     """esgscreen: screen companies against the surveillance-vendor watchlist."""
 
 
-for _command in (serve, db, watchlist, proposals_group, keys_group, users_group,
+for _command in (serve, worker, db, watchlist, proposals_group, keys_group, users_group,
                  screenings_group, schemas_group):
     commands.add_command(_command)
 

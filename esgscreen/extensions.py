@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from esgscreen.core.policy import Policy
 from esgscreen.service.dispositions import DispositionBook
 from esgscreen.service.metrics import rate_limited
+from esgscreen.service.monitoring import Monitor
 from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_policies
 from esgscreen.service.ratelimit import RateLimiter, Verdict
 from esgscreen.service.screening import AnswerCache
@@ -30,6 +31,7 @@ class Services:
     answers: AnswerCache
     dispositions: DispositionBook
     screenlog: ScreeningLog
+    monitor: Monitor
 
     def policy(self, policy_id: str | None) -> Policy:
         if not policy_id:
@@ -46,17 +48,20 @@ def init_services(app: Flask) -> Services:
     store = Store(settings.database_url)
     policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
     answers = AnswerCache(settings.answer_cache_size)
+    snapshots = SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots,
+                              settings.review_due_years)
+    policies = load_policies(Path(policies_file))
     services = Services(
         settings,
         store,
-        SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots,
-                      settings.review_due_years),
-        load_policies(Path(policies_file)),
+        snapshots,
+        policies,
         answers,
         DispositionBook(store, settings.version_check_interval),
         ScreeningLog(store, enabled=settings.screening_log,
                      flush_seconds=settings.screening_log_flush_seconds,
                      flush_size=settings.screening_log_flush_size, answers=answers),
+        Monitor(store, snapshots, policies, DEFAULT_POLICY, settings),
     )
     app.extensions["esgscreen"] = services
     return services

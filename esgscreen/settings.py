@@ -71,6 +71,24 @@ class Settings:
     screening_log_flush_size: int = 500
     # true serves /metrics without an admin key (e.g. to a scraper on a private network).
     metrics_public: bool = False
+    # Most items one watched portfolio may hold.
+    max_watch_items: int = 100_000
+    # true lets webhooks go to loopback and private addresses (tests, closed networks).
+    webhook_allow_private: bool = False
+    # Seconds to wait for a webhook receiver's answer.
+    webhook_timeout: float = 10.0
+    # First retry delay (seconds), doubled per failed attempt up to the cap, with jitter.
+    webhook_retry_base: float = 5.0
+    webhook_retry_cap: float = 3600.0
+    # A watch whose endpoint has failed this many seconds in a row is paused.
+    webhook_pause_after: float = 86_400.0
+    # Seconds a worker holds a claimed job or delivery; a killed worker's claim runs out after
+    # this and another worker resumes it. Keep it above webhook_timeout.
+    worker_lease: float = 60.0
+    # Seconds an idle worker waits before looking for work again.
+    worker_poll_interval: float = 0.5
+    # false: `esgscreen serve` does not start a monitoring worker beside gunicorn.
+    serve_worker: bool = True
     # An ongoing flag whose newest evidence is older than this many years is review due.
     review_due_years: int = DEFAULT_REVIEW_YEARS
 

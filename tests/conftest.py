@@ -309,6 +309,7 @@ def _create(database_url: str, **config: object) -> Flask:
             "VERSION_CHECK_INTERVAL": 0.0,
             "SECRET_KEY": "test",
             "SETTLE_SNAPSHOTS": False,  # many apps in one process: see snapshots._settle
+            "WEBHOOK_ALLOW_PRIVATE": True,  # webhook receivers in tests listen on 127.0.0.1
             **config,
         }
     )

@@ -144,6 +144,33 @@ class ProposalRecord(MethodView):
         return proposal_view(found, diff)
 
 
+class ConsequencesSchema(Schema):
+    proposal_id = fields.Integer()
+    status = fields.String()
+    watchlist_version = fields.Integer(metadata={"description": "The version compared with"})
+    entities = fields.List(fields.Dict(), metadata={
+        "description": "Every entity whose rating would change: direct or derived (with the "
+        "path), before and after, and why"})
+    holdings = fields.Dict(metadata={
+        "description": "{watches, changed, watches_affected, largest}: watched holdings whose "
+        "verdict would change, and the five largest by weight"})
+    held_identifiers = fields.List(fields.Dict(), metadata={
+        "description": "New identifiers already held by watched holdings that screen no_match "
+        "today, e.g. an ISIN given to the wrong entity"})
+
+
+@blp.route(f"/proposals/<{PROPOSAL_ID}:proposal_id>/consequences")
+class Consequences(MethodView):
+    @blp.response(200, ConsequencesSchema)
+    @blp.alt_response(404, schema=ProblemSchema)
+    @blp.alt_response(409, schema=ProblemSchema, description="It no longer applies")
+    def get(self, proposal_id: int) -> dict:
+        """What approving would change now: ratings (direct and derived) and watched
+        holdings' verdicts, with identifiers already held by watched portfolios."""
+        require("curator")
+        return curation.consequences(services().monitor, proposal_id)
+
+
 def _decided(found: ProposalInfo) -> dict:
     services().snapshots.invalidate()
     return proposal_view(found)

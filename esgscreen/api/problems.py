@@ -17,6 +17,7 @@ from esgscreen.api.schemas import ProblemSchema
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.service.curation import CurationError
 from esgscreen.service.dispositions import DispositionError
+from esgscreen.service.monitoring import WatchError
 from esgscreen.service.policies import UnknownPolicy
 from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
 
@@ -162,7 +163,7 @@ def _no_watchlist_yet(error: NoWatchlistYet) -> Response:
     return problem(503, str(error))
 
 
-def _curation_refused(error: CurationError) -> Response:
+def _curation_refused(error: CurationError | WatchError) -> Response:
     return problem(error.status, error.message, errors=error.errors or None)
 
 
@@ -180,6 +181,7 @@ DOMAIN_ERRORS: dict[type[Exception], Any] = {
     NoWatchlistYet: _no_watchlist_yet,
     CurationError: _curation_refused,
     DispositionError: _disposition_refused,
+    WatchError: _curation_refused,
 }
 
 

@@ -17,6 +17,7 @@ from esgscreen.api.schemas import (
 from esgscreen.core import bounds
 from esgscreen.core.risk import SEVERITY_ORDER, rating_rules, weak_source_rule
 from esgscreen.extensions import services
+from esgscreen.service.monitoring import outcome_page
 from esgscreen.service.policies import DEFAULT_POLICY, policy_view
 from esgscreen.service.screening import Snapshot
 from esgscreen.store import repository
@@ -80,6 +81,30 @@ class ChangesArgs(Schema):
 
     since = fields.Integer(required=True, validate=validate.Range(min=0, max=bounds.MAX_ID),
                            metadata={"description": "The last version the client has seen."})
+    after = fields.Integer(validate=validate.Range(min=0, max=bounds.MAX_ID), metadata={
+        "description": "Continue the outcome changes after this id (the previous `next_after`)."})
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000), metadata={
+        "description": "Most outcome changes in one answer."})
+
+
+class OutcomeChangeSchema(Schema):
+    id = fields.Integer(metadata={"description": "Stable: page with `after`"})
+    version = fields.Integer()
+    entity_id = fields.String()
+    name = fields.String()
+    change = fields.String(validate=validate.OneOf(("added", "removed", "changed")))
+    kind = fields.String(validate=validate.OneOf(("direct", "derived")), metadata={
+        "description": "direct: the entity's own record changed; derived: it moved through "
+        "ownership, a SPAC merger or a brand"})
+    rating_before = fields.String(allow_none=True)
+    rating_after = fields.String(allow_none=True)
+    before = fields.Dict(allow_none=True, metadata={"description": "{rating, flags, exposure}"})
+    after = fields.Dict(allow_none=True)
+    via = fields.String(allow_none=True, metadata={
+        "description": "For a derived change: the entity whose change reached this one"})
+    path = fields.List(fields.Dict(), metadata={
+        "description": "For a derived change: the steps from this entity to `via`"})
+    reason = fields.String()
 
 
 class ChangesSchema(Schema):
@@ -87,6 +112,11 @@ class ChangesSchema(Schema):
     watchlist_version = fields.Integer()
     versions = fields.List(fields.Nested(VersionSchema))
     entities = fields.Dict(metadata={"description": "ids added, changed and removed since"})
+    outcomes = fields.List(fields.Nested(OutcomeChangeSchema), metadata={
+        "description": "Per version, every entity whose computed outcome (rating, flags, "
+        "derived exposure) changed, direct or derived; oldest first"})
+    next_after = fields.Integer(allow_none=True, metadata={
+        "description": "More outcome changes follow: pass this as `after`"})
 
 
 def _version_view(info: repository.VersionInfo) -> dict:
@@ -116,7 +146,8 @@ class Changes(MethodView):
     @blp.response(200, ChangesSchema)
     @blp.alt_response(422, schema=ProblemSchema)
     def get(self, args: dict) -> dict:
-        """What changed after version `since`: the versions and the entities they touched."""
+        """What changed after version `since`: the versions, the entities they touched, and
+        every entity whose computed outcome changed (directly or through ownership)."""
         snapshot = current_snapshot()
         with services().store.read() as session:
             versions = [
@@ -139,12 +170,16 @@ class Changes(MethodView):
                 else:
                     removed.add(eid)
                 changed.discard(eid)
+        outcomes, next_after = outcome_page(services().monitor, args["since"],
+                                            args.get("after"), args["limit"])
         return {
             "since": args["since"],
             "watchlist_version": snapshot.version,
             "versions": [_version_view(v) for v in versions],
             "entities": {"added": sorted(added), "changed": sorted(changed),
                          "removed": sorted(removed)},
+            "outcomes": outcomes,
+            "next_after": next_after,
         }
 
 

@@ -19,6 +19,7 @@ from esgscreen.core import changes as ch
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.identifiers import normalise_identifier
 from esgscreen.core.model import IDENTIFIER_TYPES, Entity, Identifier, Watchlist
+from esgscreen.service import monitoring
 from esgscreen.store import audit, proposals, repository
 from esgscreen.store.db import Store
 from esgscreen.store.proposals import ProposalInfo
@@ -546,3 +547,24 @@ def revert_changes(store: Store, version: int) -> Revert:
     if not out:
         raise InvalidProposal(f"The current version already matches the state before {version}.")
     return Revert(version, out)
+
+
+def consequences(monitor: monitoring.Monitor, proposal_id: int) -> dict[str, Any]:
+    """What approving the proposal would change now: ratings, watched holdings, identifiers
+    already held by watched portfolios (see ``monitoring.consequences``)."""
+    with monitor.store.read() as session:
+        row = proposals.get(session, proposal_id)
+        if row is None:
+            raise NotFound(f"There is no proposal {proposal_id}.")
+        found = proposals.info(row)
+    current = monitor.snapshots.current()
+    if current is None:
+        raise Conflict("No watchlist version has been published yet.")
+    parsed = parse_changes(found.changes)
+    try:
+        after = check(current.watchlist, parsed)
+    except InvalidProposal as error:
+        raise Conflict(f"The proposal no longer applies to version {current.version}: "
+                       f"{error.message}", error.errors) from None
+    return {"proposal_id": proposal_id, "status": found.status,
+            **monitoring.consequences(monitor, after, ch.touched(parsed))}

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -361,3 +363,148 @@ class Disposition(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(200))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+# monitoring: outcome changes, watches, events and the webhook outbox ------------------
+
+
+class OutcomeChange(Base):
+    """An entity whose computed outcome (rating, flags, exposure) a version changed."""
+
+    __tablename__ = "outcome_changes"
+    __table_args__ = (UniqueConstraint("version", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(ForeignKey("watchlist_versions.id"), index=True)
+    entity_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(Text)
+    change: Mapped[str] = mapped_column(String(10))  # added, removed, changed
+    direct: Mapped[bool] = mapped_column(Boolean)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    via: Mapped[str | None] = mapped_column(String(120))
+    path: Mapped[list] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class MonitorJob(Base):
+    """Work a published version leaves for the worker: its outcome changes, then the watches.
+
+    Inserted in the publishing transaction; a worker claims it with a lease, so a killed
+    worker's job is taken up again when the lease runs out.
+    """
+
+    __tablename__ = "monitor_jobs"
+    __table_args__ = (Index("ix_monitor_jobs_state", "state", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(ForeignKey("watchlist_versions.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(10))  # pending, done
+    outcomes_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Watch(Base):
+    """A watched portfolio: its items are re-screened against every new version."""
+
+    __tablename__ = "watches"
+    __table_args__ = (Index("ix_watches_owner", "owner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200))  # identity: "key:3", "user:alice"
+    owner_name: Mapped[str] = mapped_column(String(200))
+    policy: Mapped[str | None] = mapped_column(String(100))
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    webhook_secret: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))  # active, paused, deleted
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The version the items' stored outcomes were screened against.
+    screened_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WatchItem(Base):
+    """A holding of a watch, with its outcome at the watch's ``screened_version``."""
+
+    __tablename__ = "watch_items"
+    __table_args__ = (UniqueConstraint("watch_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch_id: Mapped[int] = mapped_column(ForeignKey("watches.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(200))
+    item: Mapped[dict] = mapped_column(JSON)
+    weight: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))
+    rating: Mapped[str | None] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    entity_name: Mapped[str | None] = mapped_column(Text)
+
+
+class WatchEvent(Base):
+    """A watched holding whose verdict a version changed."""
+
+    __tablename__ = "watch_events"
+    __table_args__ = (
+        UniqueConstraint("watch_id", "version", "ref"),
+        Index("ix_watch_events_watch", "watch_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch_id: Mapped[int] = mapped_column(ForeignKey("watches.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict] = mapped_column(JSON)
+    after: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """The outbox: one signed POST per watch and version, kept until it is delivered."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("watch_id", "version"),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch_id: Mapped[int] = mapped_column(ForeignKey("watches.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)  # the webhook-id header
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeliveryAttempt(Base):
+    """One try at sending a delivery: the log a client reads to see what happened."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    worker: Mapped[str] = mapped_column(String(200))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

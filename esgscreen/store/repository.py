@@ -25,6 +25,7 @@ from esgscreen.core.model import (
     Watchlist,
 )
 from esgscreen.store import models as m
+from esgscreen.store import monitoring
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,10 +330,11 @@ def publish(
         return None
 
     version = (current_version(session) or 0) + 1
+    now = now or datetime.now(UTC)
     session.add(
         m.WatchlistVersion(
             id=version,
-            created_at=now or datetime.now(UTC),
+            created_at=now,
             summary=summary,
             author=author,
             changes={
@@ -344,6 +346,8 @@ def publish(
         )
     )
     session.flush()
+    # Watches are re-screened by the worker, never inside the publishing request.
+    monitoring.enqueue_version(session, version, now)
     for eid in removed + changed:
         open_entities[eid].until_version = version
     for eid in added + changed:

@@ -168,8 +168,14 @@ def proposal(proposal_id: int) -> ResponseReturnValue:
         abort(404, description=f"There is no proposal {proposal_id}.")
     user = current_user()
     own = found.author_identity == proposals.identity(_actor())
+    effects = None
+    if found.status == "pending" and not isinstance(diff, str):
+        try:
+            effects = curation.consequences(services().monitor, proposal_id)
+        except curation.CurationError:
+            effects = None  # the diff above already says why it no longer applies
     return render_template(
-        "curation/proposal.html", proposal=found, diff=diff, own=own,
+        "curation/proposal.html", proposal=found, diff=diff, own=own, effects=effects,
         may_review=user is not None and role_allows(user.role, "reviewer") and not own,
     )
 

@@ -28,6 +28,7 @@ from esgscreen.service.browse import (
     entity_record,
     search,
 )
+from esgscreen.service.monitoring import affected_holdings
 from esgscreen.service.policies import UnknownPolicy
 from esgscreen.service.screening import Snapshot, screen_parts
 from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
@@ -102,6 +103,20 @@ def _policies() -> list[Policy]:
     return list(services().policies.values())
 
 
+def owner_identity() -> str | None:
+    """The signed-in user as the owner of watches (see ``watch`` on the portfolio page)."""
+    user = current_user()
+    return f"user:{user.id}" if user else None
+
+
+def watched(snapshot: Snapshot, entity_id: str | None) -> list[dict[str, Any]]:
+    """The signed-in user's watched holdings the entity affects (none when not signed in)."""
+    owner = owner_identity()
+    if owner is None or entity_id is None:
+        return []
+    return affected_holdings(services().monitor, snapshot, owner, entity_id)
+
+
 def _flag_titles(snapshot: Snapshot) -> dict[str, str]:
     return {code: flag.title for code, flag in snapshot.watchlist.taxonomy.items()}
 
@@ -120,7 +135,9 @@ def index() -> ResponseReturnValue:
         except PageError as error:
             page["error"] = str(error)
         else:
-            page.update(result=result, context=context, titles=_flag_titles(context.snapshot))
+            top = result["matches"][0]["entity"]["id"] if result["matches"] else None
+            page.update(result=result, context=context, titles=_flag_titles(context.snapshot),
+                        watched=watched(context.snapshot, top), watched_entity=top)
     else:
         try:
             page["context"] = resolve(as_of, policy_id)
@@ -180,6 +197,7 @@ def entity(entity_id: str) -> ResponseReturnValue:
         events=present.timeline(record, version_rows, titles),
         versions=version_rows,
         created_at=snapshot.watchlist.created_at,
+        watched=watched(snapshot, entity_id),
     )
 
 

@@ -15,14 +15,25 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from esgscreen.extensions import services
+from esgscreen.service import monitoring
 from esgscreen.service.screening import QUERY_FIELDS, screen_batch
+from esgscreen.store.audit import Actor
 from esgscreen.web import errors, present
-from esgscreen.web.auth import login_required, web_actor
+from esgscreen.web.auth import current_user, login_required, web_actor
 from esgscreen.web.holdings import (
     COLUMNS,
     Holdings,
@@ -32,7 +43,7 @@ from esgscreen.web.holdings import (
     results_csv,
     subject,
 )
-from esgscreen.web.lookup import Context, PageError, resolve
+from esgscreen.web.lookup import Context, PageError, owner_identity, resolve
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 
@@ -156,6 +167,33 @@ def _screened_at(value: str) -> datetime:
     except ValueError:
         return datetime.now(UTC).replace(microsecond=0)
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@bp.post("/watch")
+@login_required
+def watch() -> ResponseReturnValue:
+    """Keep watching the uploaded holdings: each new version re-screens them, and the lookup
+    and entity pages show which of them a company affects."""
+    user = current_user()
+    assert user is not None
+    name = request.form.get("name", "").strip()[:200] or request.form.get("filename", "")[:200]
+    policy_id = request.form.get("policy", "").strip() or None
+    try:
+        settings = services().settings
+        text = unpack(request.form.get("holdings", ""), settings.max_content_length)
+        holdings = parse_holdings(text, max_rows=settings.max_watch_items)
+        actor = Actor("user", user.username, user.id, request.remote_addr)
+        created = monitoring.create_watch(
+            services().monitor, {"name": name, "items": holdings.items, "policy": policy_id},
+            monitoring.Owner(owner_identity() or "", actor, admin=False))
+    except (HoldingsError, PageError) as error:
+        return _upload_page(str(error), 422)
+    except monitoring.WatchError as error:
+        return _upload_page(error.message, error.status)
+    flash(f"Watching {created['items']} holdings as '{created['name']}': each new watchlist "
+          "version re-screens them, and company pages show which of them a company affects.",
+          "info")
+    return redirect(url_for("portfolio.upload")), 303
 
 
 @bp.errorhandler(RequestEntityTooLarge)
