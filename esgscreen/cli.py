@@ -12,7 +12,7 @@ from flask.cli import ScriptInfo, with_appcontext
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
 from esgscreen.core.roles import ROLES
-from esgscreen.extensions import services
+from esgscreen.extensions import services, settings
 from esgscreen.service import curation
 from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
@@ -23,7 +23,7 @@ from esgscreen.watchlist.validate import WatchlistInvalid
 
 
 def _watchlist_dir(value: str | None) -> Path:
-    return Path(value or current_app.config["WATCHLIST_DIR"])
+    return Path(value or settings()["WATCHLIST_DIR"])
 
 
 # serve -----------------------------------------------------------------------

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, Request, current_app
+from flask import Flask, Request, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.core.policy import Policy
@@ -33,24 +35,24 @@ class Services:
             raise UnknownPolicy(f"Unknown policy {policy_id!r}; known policies: {known}.") from None
 
 
-def init_services(app: Flask) -> Services:
-    store = Store(app.config["DATABASE_URL"])
-    policies_file = app.config.get("POLICIES_FILE") or Path(app.config["WATCHLIST_DIR"]) / (
+def init_services(app: Flask, config: Mapping[str, Any]) -> Services:
+    store = Store(config["DATABASE_URL"])
+    policies_file = config.get("POLICIES_FILE") or Path(config["WATCHLIST_DIR"]) / (
         "policies.yaml"
     )
     services = Services(
         store,
-        SnapshotCache(store, app.config["VERSION_CHECK_INTERVAL"],
-                      app.config.get("SETTLE_SNAPSHOTS", True)),
+        SnapshotCache(store, config["VERSION_CHECK_INTERVAL"],
+                      config.get("SETTLE_SNAPSHOTS", True)),
         load_policies(Path(policies_file)),
-        AnswerCache(app.config["ANSWER_CACHE_SIZE"]),
+        AnswerCache(config["ANSWER_CACHE_SIZE"]),
     )
     app.extensions["esgscreen"] = services
     return services
 
 
-def init_limiter(app: Flask) -> RateLimiter:
-    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_STORAGE"])
+def init_limiter(app: Flask, config: Mapping[str, Any]) -> RateLimiter:
+    limiter = RateLimiter(config["RATE_LIMIT"], config["RATE_LIMIT_STORAGE"])
     app.extensions["esgscreen.limiter"] = limiter
     return limiter
 
@@ -67,3 +69,20 @@ class LazyCookieSessions(SecureCookieSessionInterface):
 
 def services() -> Services:
     return current_app.extensions["esgscreen"]
+
+
+def settings() -> Mapping[str, Any]:
+    """The service's settings (unprefixed names): the app's config when it runs on its own,
+    the host's ``ESGSCREEN_*`` keys when it is mounted in another app."""
+    return current_app.extensions["esgscreen.config"]
+
+
+def url_prefix() -> str:
+    """Where the service is mounted in this app ("" at the root)."""
+    return current_app.extensions.get("esgscreen.prefix", "")
+
+
+def in_service() -> bool:
+    """Whether this request is one of the service's (under its prefix)."""
+    prefix = url_prefix()
+    return not prefix or request.path == prefix or request.path.startswith(prefix + "/")

@@ -132,29 +132,40 @@ DOMAIN_ERRORS: dict[type[Exception], Any] = {
 }
 
 
+def _too_deep(error: RecursionError) -> Response:
+    return problem(400, "The request body is nested too deeply to read.")
+
+
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return http_problem(error)
+    log.exception("unhandled error", extra={"path": request.path})
+    return problem(500, InternalServerError.description)
+
+
 def register_domain_errors(blueprint: Blueprint) -> None:
-    """Answer the domain errors raised in `blueprint`'s views (the pages answer their own)."""
+    """Answer every error raised in `blueprint`'s views as a problem (the pages answer their
+    own): the domain errors, HTTP errors and anything unexpected. Scoped to the blueprint, so
+    a host app mounting the service keeps its own handlers."""
     for error_type, handler in DOMAIN_ERRORS.items():
         blueprint.register_error_handler(error_type, handler)
+    blueprint.register_error_handler(HTTPException, http_problem)
+    blueprint.register_error_handler(RecursionError, _too_deep)
+    blueprint.register_error_handler(Exception, _unexpected)
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api with problem+json errors."""
+    """flask-smorest's Api with problem+json errors, registered on its blueprints only."""
+
+    def _register_error_handlers(self) -> None:
+        """flask-smorest would answer every HTTP error of the whole app; a host keeps its own."""
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return http_problem(error)
 
 
 def register_error_handlers(app: Flask) -> None:
+    """Problems for the whole app: the standalone service (unknown paths too)."""
     app.register_error_handler(HTTPException, http_problem)
-
-    @app.errorhandler(RecursionError)
-    def _too_deep(error: RecursionError) -> Response:
-        return problem(400, "The request body is nested too deeply to read.")
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        if isinstance(error, HTTPException):
-            return http_problem(error)
-        log.exception("unhandled error", extra={"path": request.path})
-        return problem(500, InternalServerError.description)
+    app.register_error_handler(RecursionError, _too_deep)
+    app.register_error_handler(Exception, _unexpected)

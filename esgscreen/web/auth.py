@@ -1,6 +1,7 @@
 """Signing in to the web pages, and the ``login_required`` check every page uses.
 
-The signed-in user's id lives in the Flask session; the user is read again on each request,
+The signed-in user's id lives in the Flask session under ``SESSION_KEY`` (a host app mounting
+the service keeps the rest of its session); the user is read again on each request,
 so a disabled user is out at once. With ``PUBLIC_READ`` anyone may use the screener pages;
 curator, reviewer and admin pages always ask for a sign-in with a role that allows them.
 """
@@ -28,11 +29,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from esgscreen.core.roles import ROLES, role_allows
-from esgscreen.extensions import services
+from esgscreen.extensions import services, settings
 from esgscreen.store import audit, users
 from esgscreen.web import errors
 
 bp = Blueprint("auth", __name__)
+SESSION_KEY = "esgscreen_user_id"
 
 View = TypeVar("View", bound=Callable[..., Any])
 _UNSET = object()
@@ -43,13 +45,13 @@ def current_user() -> users.UserInfo | None:
     cached = g.get("web_user", _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[return-value]
-    user_id = session.get("user_id")
+    user_id = session.get(SESSION_KEY)
     user = None
     if isinstance(user_id, int):
         with services().store.read() as db:
             user = users.get_user(db, user_id)
         if user is None:
-            session.pop("user_id", None)
+            session.pop(SESSION_KEY, None)
     g.web_user = user
     return user
 
@@ -59,7 +61,7 @@ def may(role: str) -> bool:
     user = current_user()
     if user is not None:
         return role_allows(user.role, role)
-    return role == "screener" and bool(current_app.config["PUBLIC_READ"])
+    return role == "screener" and bool(settings()["PUBLIC_READ"])
 
 
 @overload
@@ -140,8 +142,8 @@ def login() -> ResponseReturnValue:
     if user is None:
         flash("Wrong username or password.", "error")
         return render_template("auth/login.html", next_url=next_url, username=username)
-    session.clear()
-    session["user_id"] = user.id
+    session.pop(SESSION_KEY, None)
+    session[SESSION_KEY] = user.id
     flash(f"Signed in as {user.username}.", "info")
     return redirect(next_url)
 
@@ -153,10 +155,10 @@ def logout() -> Response:
         with services().store.write() as db:
             audit.record(db, _actor(user.username, user.id), "user.sign_out",
                          f"user:{user.username}")
-    session.clear()
+    session.pop(SESSION_KEY, None)
     g.web_user = None
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login") if not current_app.config["PUBLIC_READ"]
+    return redirect(url_for("auth.login") if not settings()["PUBLIC_READ"]
                     else url_for("lookup.index"))
 
 

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from esgscreen.extensions import settings
 from esgscreen.service.screening import screen_batch
 from esgscreen.web import errors, present
 from esgscreen.web.auth import login_required
@@ -62,14 +63,14 @@ def _form(error: str | None = None, status: int = 200) -> ResponseReturnValue:
         error=error,
         columns=COLUMNS,
         policies=list(current_app.extensions["esgscreen"].policies.values()),
-        max_mb=current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024),
-        max_rows=current_app.config["MAX_BATCH_ITEMS"],
+        max_mb=settings()["MAX_CONTENT_LENGTH"] / (1024 * 1024),
+        max_rows=settings()["MAX_BATCH_ITEMS"],
     ), status
 
 
 def _screen(text: str, policy_id: str | None,
             as_of: str | None) -> tuple[Holdings, Context, dict[str, Any]]:
-    holdings = parse_holdings(text, max_rows=current_app.config["MAX_BATCH_ITEMS"])
+    holdings = parse_holdings(text, max_rows=settings()["MAX_BATCH_ITEMS"])
     context = resolve(as_of, policy_id)
     result = screen_batch(context.snapshot, holdings.items, context.policy)
     return holdings, context, result
@@ -87,7 +88,7 @@ def results() -> ResponseReturnValue:
     file = request.files.get("holdings")
     if file is None or not file.filename:
         return _form("Choose a CSV file of holdings to upload.", 400)
-    data = file.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+    data = file.read(settings()["MAX_CONTENT_LENGTH"] + 1)
     policy_id = request.form.get("policy", "").strip() or None
     try:
         text = decode(data)
@@ -119,7 +120,7 @@ def download() -> ResponseReturnValue:
     as_of = request.form.get("as_of", "").strip() or None
     filename = request.form.get("filename", "holdings.csv")
     try:
-        text = unpack(request.form.get("holdings", ""), current_app.config["MAX_CONTENT_LENGTH"])
+        text = unpack(request.form.get("holdings", ""), settings()["MAX_CONTENT_LENGTH"])
         holdings, _, result = _screen(text, policy_id, as_of)
     except (HoldingsError, PageError) as error:
         return _form(str(error), 422)
@@ -136,7 +137,7 @@ def download() -> ResponseReturnValue:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
-    limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+    limit = settings()["MAX_CONTENT_LENGTH"] / (1024 * 1024)
     return _form(f"The file is larger than this service accepts ({limit:g} MB). Split the "
                  "holdings into smaller files.", 413)
 
