@@ -14,6 +14,8 @@ from esgscreen.api.document import OPENAPI_FILE, openapi_text
 from esgscreen.core.roles import ROLES
 from esgscreen.extensions import services, settings
 from esgscreen.service import curation
+from esgscreen.service.exports import FORMATS as EXPORT_FORMATS
+from esgscreen.service.exports import export
 from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
 from esgscreen.store import audit, keys, repository, users
@@ -127,17 +129,35 @@ def watchlist_load(directory: str | None, summary: str | None) -> None:
 
 
 @watchlist.command("export")
-@click.argument("directory")
+@click.argument("target")
 @click.option("--version", type=int, help="A past version (default: the current one).")
+@click.option("--format", "format_", type=click.Choice(("yaml", *EXPORT_FORMATS)),
+              default="yaml", show_default=True,
+              help="yaml: the watchlist files into the directory TARGET; json, csv or ftm "
+                   "(FollowTheMoney JSON lines): one file TARGET, '-' for standard output.")
 @with_appcontext
-def watchlist_export(directory: str, version: int | None) -> None:
-    """Write a watchlist version as YAML files into DIRECTORY."""
-    try:
-        written = export_directory(services().store, Path(directory), version)
-    except LookupError as error:
-        click.echo(f"error: {error}", err=True)
+def watchlist_export(target: str, version: int | None, format_: str) -> None:
+    """Write a watchlist version as YAML files into TARGET, or as one JSON, CSV or FtM file."""
+    if format_ == "yaml":
+        try:
+            written = export_directory(services().store, Path(target), version)
+        except LookupError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+        click.echo(f"Wrote version {written} to {target}.")
+        return
+    snapshots = services().snapshots
+    snapshot = snapshots.at(version) if version is not None else snapshots.current()
+    if snapshot is None:
+        click.echo(f"error: there is no watchlist version {version or ''}".rstrip() + ".",
+                   err=True)
         sys.exit(1)
-    click.echo(f"Wrote version {written} to {directory}.")
+    text = export(snapshot, services().store, format_)
+    if target == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(target).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote version {snapshot.version} as {format_} to {target}.", err=True)
 
 
 @watchlist.command("revert")

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 
 from esgscreen import __version__, settings
-from esgscreen.api import problems
+from esgscreen.api import openapi, problems
 from esgscreen.extensions import init_limiter, init_services
 
 SETTING_PREFIX = "ESGSCREEN_"
@@ -79,6 +79,7 @@ class ESGScreen:
         init_limiter(app, values)
         api = _init_api(app, prefix)
         _register_blueprints(app, api, prefix)
+        openapi.document(api, prefix)
 
         from esgscreen import web
         from esgscreen.web import docs
@@ -104,8 +105,8 @@ def _init_api(app: Flask, prefix: str) -> problems.ProblemApi:
 
 
 def _register_blueprints(app: Flask, api: problems.ProblemApi, prefix: str) -> None:
-    from esgscreen.api import curation, entities, health, screen, watchlist
+    from esgscreen.api import curation, entities, exports, health, screen, watchlist, yente
 
     app.register_blueprint(health.blp, url_prefix=prefix)
-    for module in (screen, entities, watchlist, curation):
+    for module in (screen, entities, watchlist, exports, curation, yente):
         api.register_blueprint(module.blp, url_prefix=prefix + (module.blp.url_prefix or ""))

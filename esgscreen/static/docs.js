@@ -9,7 +9,8 @@
       domNode: root,
       deepLinking: true,
       validatorUrl: null,
-      tryItOutEnabled: false
+      tryItOutEnabled: false,
+      displayOperationId: true
     });
   });
 }());

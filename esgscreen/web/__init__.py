@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from esgscreen import __version__
-from esgscreen.extensions import in_service, settings, url_prefix
+from esgscreen.extensions import in_service, settings
 from esgscreen.service.ratelimit import RateLimiter
 from esgscreen.web import present
 from esgscreen.web.auth import current_user, may
@@ -83,8 +83,13 @@ def _protect() -> None:
         request.max_form_memory_size = settings()["MAX_CONTENT_LENGTH"]
     if (request.method in current_app.config["WTF_CSRF_METHODS"]
             and current_app.config["WTF_CSRF_ENABLED"]
-            and not request.path.startswith(url_prefix() + "/api/")):
+            and not _token_api()):
         csrf.protect()
+
+
+def _token_api() -> bool:
+    """The JSON APIs (``/api/``, ``/yente/``) authenticate by key, not by cookie: no CSRF."""
+    return request.blueprint in current_app.extensions["flask-smorest"]["blp_name_to_api"]
 
 
 def _security_headers(response: Response) -> Response:
