@@ -93,7 +93,9 @@ def http_problem(error: HTTPException) -> Response:
         headers["Allow"] = ", ".join(error.valid_methods)
     if status == 413 and not (getattr(error, "data", None) or {}).get("message"):
         detail = "The request body is larger than this service accepts."
-    return problem(status, detail, errors=errors, headers=headers)
+    # Extension members (RFC 9457 §3.2) a view adds, e.g. a batch limit clients can read.
+    extensions = dict((getattr(error, "data", None) or {}).get("extensions") or {})
+    return problem(status, detail, errors=errors, headers=headers, **extensions)
 
 
 def _invalid_identifier(error: InvalidIdentifier) -> Response:
