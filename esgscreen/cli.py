@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,10 +20,25 @@ from esgscreen.service.exports import FORMATS as EXPORT_FORMATS
 from esgscreen.service.exports import export
 from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
+from esgscreen.service.policies import UnknownPolicy
+from esgscreen.service.screening import joined_summaries, screen_batch
+from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
 from esgscreen.store import audit, keys, repository, users
 from esgscreen.watchlist.files import validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
+from esgscreen.web.holdings import (
+    Holdings,
+    HoldingsError,
+    holdings_text,
+    parse_holdings,
+    results_csv,
+    subject,
+)
+from esgscreen.web.present import VERDICTS
+
+ACTIONS = ("exclude", "restrict", "review", "clear")
+MAX_FILE_HOLDINGS = 1_000_000
 
 
 def _watchlist_dir(value: str | None) -> Path:
@@ -317,6 +334,143 @@ def users_disable(username: str) -> None:
     click.echo(f"User {username} is disabled.")
 
 
+# screen ----------------------------------------------------------------------
+
+LOCAL_CHUNK = 1_000  # holdings screened between two updates of the progress bar
+
+
+class ScreenFailed(click.ClickException):
+    """Screening could not run: exit 2, so 1 keeps meaning "a holding is excluded"."""
+
+    exit_code = 2
+
+
+def _read_holdings(file: Path) -> Holdings:
+    try:
+        return parse_holdings(holdings_text(file.read_bytes()), max_rows=MAX_FILE_HOLDINGS)
+    except HoldingsError as error:
+        raise ScreenFailed(f"{file}: {error}") from None
+
+
+def _screen_locally(ctx: click.Context, items: list[dict[str, Any]], policy: str | None,
+                    as_of: str | None, advance: Callable[[int], None]) -> dict[str, Any]:
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        try:
+            snapshot = services().snapshots.require(as_of)
+            chosen = services().policy(policy)
+        except (AsOfError, NoWatchlistYet, UnknownPolicy) as error:
+            raise ScreenFailed(str(error)) from None
+        parts = []
+        for start in range(0, len(items), LOCAL_CHUNK):
+            chunk = items[start:start + LOCAL_CHUNK]
+            parts.append(screen_batch(snapshot, chunk, chosen))
+            advance(len(chunk))
+    return {"watchlist_version": snapshot.version, "policy": chosen.id,
+            "summary": joined_summaries([p["summary"] for p in parts]),
+            "results": [row for part in parts for row in part["results"]]}
+
+
+def _screen_remotely(url: str, key: str | None, items: list[dict[str, Any]],
+                     policy: str | None, as_of: str | None,
+                     advance: Callable[[int], None]) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    try:
+        from esgscreen_client import Client, ESGScreenError
+    except ModuleNotFoundError:
+        raise ScreenFailed("--url needs the client: pip install ./clients/python "
+                                   "(the esgscreen-client distribution).") from None
+
+    done = [0]
+
+    def progress(count: int, total: int) -> None:
+        advance(count - done[0])
+        done[0] = count
+
+    try:
+        answer = Client(url, api_key=key).screen_portfolio(items, policy=policy, as_of=as_of,
+                                                           progress=progress)
+    except ESGScreenError as error:
+        raise ScreenFailed(f"{url}: {error}") from None
+    results = []
+    for row in answer.results:
+        view = {k: v for k, v in asdict(row).items() if v is not None}
+        view["reasons"] = list(row.reasons)
+        results.append(view)
+    return {"watchlist_version": answer.watchlist_version, "policy": answer.policy,
+            "summary": answer.summary, "results": results}
+
+
+def _print_summary(console: Any, holdings: Holdings, result: dict[str, Any]) -> None:
+    summary = result["summary"]
+    console.print(f"Screened {summary['items']} holdings against watchlist version "
+                  f"{result['watchlist_version']} under the {result['policy']} policy.")
+    by_action = summary["by_action"]
+    console.print("Actions: " + ", ".join(f"{by_action.get(a, 0)} {a}" for a in ACTIONS))
+    by_status = summary["by_status"]
+    console.print("Verdicts: " + ", ".join(
+        f"{by_status.get(s, 0)} {s.replace('_', ' ')}"
+        for s in ("match", "possible_match", "no_match", "error")))
+    excluded = [(item, row) for item, row in zip(holdings.items, result["results"], strict=True)
+                if row.get("action") == "exclude"]
+    for item, row in excluded[:20]:
+        match = row.get("match") or {}
+        name = (match.get("entity") or {}).get("name", "")
+        console.print(f"  exclude  line {item['ref']}: {subject(item)} -> {name} "
+                      f"({row.get('rating') or 'unrated'})", markup=False, highlight=False)
+    if len(excluded) > 20:
+        console.print(f"  … and {len(excluded) - 20} more excluded holdings.")
+
+
+@click.command("screen")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results here: .csv (one row per holding) or .json.")
+@click.option("--policy", help="A policy id (default: the default policy).")
+@click.option("--as-of", help="A watchlist version number or an ISO 8601 date.")
+@click.option("--url", help="Screen against this esgscreen server instead of the local "
+                            "database (e.g. http://127.0.0.1:8000).")
+@click.option("--key", envvar="ESGSCREEN_API_KEY", help="API key for --url "
+              "(or ESGSCREEN_API_KEY).")
+@click.pass_context
+def screen(ctx: click.Context, file: Path, output: Path | None, policy: str | None,
+           as_of: str | None, url: str | None, key: str | None) -> None:
+    """Screen a holdings file (CSV or .xlsx; columns name, isin, ticker, exchange, lei, cik,
+    cusip, weight). Exits 1 when any holding's action is exclude, 0 when none is, and 2 when
+    the file or the server cannot be used."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    if output is not None and output.suffix.lower() not in {".csv", ".json"}:
+        raise click.BadParameter("the output must end in .csv or .json", param_hint="--output")
+    holdings = _read_holdings(file)
+    console = Console(stderr=True)
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("Screening", total=len(holdings.items))
+
+        def advance(count: int) -> None:
+            bar.advance(task, count)
+
+        if url:
+            result = _screen_remotely(url, key, holdings.items, policy, as_of, advance)
+        else:
+            result = _screen_locally(ctx, holdings.items, policy, as_of, advance)
+    if output is not None:
+        if output.suffix.lower() == ".json":
+            output.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n",
+                              encoding="utf-8")
+        else:
+            output.write_text(results_csv(holdings.items, result, VERDICTS), encoding="utf-8",
+                              newline="")
+        console.print(f"Wrote the results to {output}.")
+    _print_summary(Console(), holdings, result)
+    if result["summary"]["by_action"].get("exclude", 0):
+        ctx.exit(1)
+
+
 # schemas ---------------------------------------------------------------------
 
 
@@ -352,7 +506,8 @@ def commands() -> None:
     """esgscreen: screen companies against the surveillance-vendor watchlist."""
 
 
-for _command in (serve, db, watchlist, proposals_group, keys_group, users_group, schemas_group):
+for _command in (serve, db, watchlist, proposals_group, keys_group, users_group, screen,
+                 schemas_group):
     commands.add_command(_command)
 
 

@@ -343,3 +343,18 @@ class AnswerCache:
                 self._answers.clear()
             self._answers[key] = answer_text
         return answer_text
+
+
+def joined_summaries(summaries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Batch summaries added up, as if the batches had been one."""
+    total: dict[str, Any] = {"items": 0, "by_status": {}, "by_action": {},
+                             "weight": {"total": 0.0, "by_rating": {}}}
+    for summary in summaries:
+        total["items"] += summary["items"]
+        for part in ("by_status", "by_action"):
+            for key, count in summary[part].items():
+                total[part][key] = total[part].get(key, 0) + count
+        total["weight"]["total"] += summary["weight"]["total"]
+        for key, weight in summary["weight"]["by_rating"].items():
+            total["weight"]["by_rating"][key] = total["weight"]["by_rating"].get(key, 0.0) + weight
+    return total

@@ -1,4 +1,5 @@
-"""Holdings files: reading an uploaded CSV into batch items, writing results as CSV.
+"""Holdings files: reading an uploaded CSV (or an .xlsx workbook's first sheet) into batch
+items, writing results as CSV.
 
 Pure functions, no Flask. Columns are recognised by their header, in any case and order:
 name, isin, ticker, exchange, lei, cik, cusip, weight (a few common spellings too). The
@@ -60,6 +61,39 @@ def decode(data: bytes) -> str:
             f"The file is not UTF-8 text (unreadable byte at position {error.start}). "
             "Save it as 'CSV UTF-8' and upload it again."
         ) from None
+
+
+def spreadsheet_text(data: bytes) -> str:
+    """The first worksheet of an .xlsx workbook as CSV text (read with openpyxl)."""
+    import zipfile
+
+    import openpyxl  # only for workbooks
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise HoldingsError(f"The workbook cannot be read ({error}); save it as .xlsx or "
+                            "as 'CSV UTF-8'.") from None
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            raise HoldingsError("The workbook has no worksheet.")
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow(["" if v is None else (f"{v:g}" if isinstance(v, float) else v)
+                             for v in row])
+        return out.getvalue()
+    finally:
+        book.close()
+
+
+def holdings_text(data: bytes) -> str:
+    """A holdings file as CSV text: a CSV as it is, an .xlsx workbook converted."""
+    if data.startswith(b"PK\x03\x04"):
+        return spreadsheet_text(data)
+    return decode(data)
 
 
 def sniff_delimiter(header_line: str) -> str:

@@ -25,7 +25,7 @@ from esgscreen.web.holdings import (
     COLUMNS,
     Holdings,
     HoldingsError,
-    decode,
+    holdings_text,
     parse_holdings,
     results_csv,
     subject,
@@ -91,7 +91,7 @@ def results() -> ResponseReturnValue:
     data = file.read(settings()["MAX_CONTENT_LENGTH"] + 1)
     policy_id = request.form.get("policy", "").strip() or None
     try:
-        text = decode(data)
+        text = holdings_text(data)
         holdings, context, result = _screen(text, policy_id, None)
     except (HoldingsError, PageError) as error:
         return _form(f"{file.filename}: {error}", 422)

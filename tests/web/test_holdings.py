@@ -75,3 +75,24 @@ def test_results_csv_neutralises_formulas() -> None:
     assert rows[0]["name"] == "'=HYPERLINK(\"http://x\")"
     assert rows[0]["watchlist_version"] == "3"
     assert rows[0]["verdict"] == "Not"
+
+
+def test_an_xlsx_workbook_reads_as_its_first_sheet() -> None:
+    import io
+
+    import openpyxl
+
+    from esgscreen.web.holdings import holdings_text
+
+    book = openpyxl.Workbook()
+    for row in (("ISIN", "Company", "Weight"), ("IL0011794802", "Cellebrite", 1.5),
+                (None, "Microsoft Corporation", 3)):
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    holdings = parse_holdings(holdings_text(data.getvalue()))
+    assert holdings.columns == ("isin", "name", "weight")
+    assert holdings.items == [
+        {"ref": 2, "isin": "IL0011794802", "name": "Cellebrite", "weight": 1.5},
+        {"ref": 3, "name": "Microsoft Corporation", "weight": 3.0},
+    ]

@@ -324,7 +324,7 @@ def test_upload_screens_and_download_recomputes(seeded_app: Flask) -> None:
 @pytest.mark.parametrize(
     ("data", "filename", "status", "message"),
     [
-        (b"PK\x03\x04binary spreadsheet", "holdings.xlsx", 422, "not a CSV text file"),
+        (b"PK\x03\x04binary spreadsheet", "holdings.xlsx", 422, "workbook cannot be read"),
         ("name\nSoci\u00e9t\u00e9\n".encode("cp1252"), "h.csv", 422, "not UTF-8"),
         (b"company_id,sector\n1,tech\n", "h.csv", 422, "No column to screen by"),
         (b"", "empty.csv", 422, "The file is empty."),
