@@ -28,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    logs.configure(app.config["LOG_LEVEL"])
+    logs.configure(str(app.config["LOG_LEVEL"]).upper())
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
     app.session_interface = LazyCookieSessions()

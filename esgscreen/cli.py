@@ -14,7 +14,7 @@ from flask.cli import ScriptInfo, with_appcontext
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
 from esgscreen.core.roles import ROLES
-from esgscreen.extensions import services, settings
+from esgscreen.extensions import services
 from esgscreen.service import curation
 from esgscreen.service.exports import FORMATS as EXPORT_FORMATS
 from esgscreen.service.exports import export
@@ -42,7 +42,7 @@ MAX_FILE_HOLDINGS = 1_000_000
 
 
 def _watchlist_dir(value: str | None) -> Path:
-    return Path(value or settings()["WATCHLIST_DIR"])
+    return Path(value or services().settings.watchlist_dir)
 
 
 # serve -----------------------------------------------------------------------

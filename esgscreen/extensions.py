@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, Request, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -15,11 +13,13 @@ from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_polic
 from esgscreen.service.ratelimit import RateLimiter
 from esgscreen.service.screening import AnswerCache
 from esgscreen.service.snapshots import SnapshotCache
+from esgscreen.settings import Settings
 from esgscreen.store.db import Store
 
 
 @dataclass
 class Services:
+    settings: Settings
     store: Store
     snapshots: SnapshotCache
     policies: dict[str, Policy]
@@ -35,24 +35,23 @@ class Services:
             raise UnknownPolicy(f"Unknown policy {policy_id!r}; known policies: {known}.") from None
 
 
-def init_services(app: Flask, config: Mapping[str, Any]) -> Services:
-    store = Store(config["DATABASE_URL"])
-    policies_file = config.get("POLICIES_FILE") or Path(config["WATCHLIST_DIR"]) / (
-        "policies.yaml"
-    )
+def init_services(app: Flask, settings: Settings) -> Services:
+    store = Store(settings.database_url)
+    policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
     services = Services(
+        settings,
         store,
-        SnapshotCache(store, config["VERSION_CHECK_INTERVAL"],
-                      config.get("SETTLE_SNAPSHOTS", True)),
+        SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots),
         load_policies(Path(policies_file)),
-        AnswerCache(config["ANSWER_CACHE_SIZE"]),
+        AnswerCache(settings.answer_cache_size),
     )
     app.extensions["esgscreen"] = services
     return services
 
 
-def init_limiter(app: Flask, config: Mapping[str, Any]) -> RateLimiter:
-    limiter = RateLimiter(config["RATE_LIMIT"], config["RATE_LIMIT_STORAGE"])
+def init_limiter(app: Flask) -> RateLimiter:
+    settings = services_of(app).settings
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
     app.extensions["esgscreen.limiter"] = limiter
     return limiter
 
@@ -67,14 +66,15 @@ class LazyCookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def services_of(app: Flask) -> Services:
+    found: Services = app.extensions["esgscreen"]
+    return found
+
+
 def services() -> Services:
-    return current_app.extensions["esgscreen"]
-
-
-def settings() -> Mapping[str, Any]:
-    """The service's settings (unprefixed names): the app's config when it runs on its own,
-    the host's ``ESGSCREEN_*`` keys when it is mounted in another app."""
-    return current_app.extensions["esgscreen.config"]
+    """The services of the app handling the current request or command."""
+    found: Services = current_app.extensions["esgscreen"]
+    return found
 
 
 def url_prefix() -> str:

@@ -13,7 +13,8 @@ signed-in user lives under its own session key.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask
@@ -29,18 +30,13 @@ API_CONFIG_PREFIX = "ESGSCREEN_"
 
 
 def host_settings(app: Flask) -> dict[str, Any]:
-    """The service's settings for ``app``: its ``ESGSCREEN_*`` keys over the environment's."""
+    """The service's settings for ``app`` as config keys: its ``ESGSCREEN_*`` keys over the
+    environment's ``ESGSCREEN_*`` variables."""
     values = settings.from_env()
     for name in list(values):
         key = SETTING_PREFIX + name
         if key in app.config:
             values[name] = app.config[key]
-    for key, value in app.config.items():
-        # Settings with no environment variable (tests, LOGIN_RATE_LIMIT, POLICIES_FILE …).
-        if key.startswith(SETTING_PREFIX) and key[len(SETTING_PREFIX):] not in values:
-            values[key[len(SETTING_PREFIX):]] = value
-    if not values["DATABASE_URL"]:
-        values["DATABASE_URL"] = settings.default_database_url(app.instance_path)
     return values
 
 
@@ -53,14 +49,14 @@ class ESGScreen:
     """esgscreen as a Flask extension (see the module's docstring)."""
 
     def __init__(self, app: Flask | None = None, *, url_prefix: str | None = None,
-                 config: MutableMapping[str, Any] | None = None) -> None:
+                 config: Mapping[str, Any] | None = None) -> None:
         self.url_prefix = url_prefix
         self.config = config
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask, *, url_prefix: str | None = None,
-                 config: MutableMapping[str, Any] | None = None) -> None:
+                 config: Mapping[str, Any] | None = None) -> None:
         """Mount the service in ``app``. ``config`` (unprefixed names) replaces the settings
         read from ``app.config``; ``create_app`` hands in the app's own config."""
         if url_prefix is None:
@@ -71,12 +67,15 @@ class ESGScreen:
         values = config if config is not None else self.config
         if values is None:
             values = host_settings(app)
-        app.extensions["esgscreen.config"] = values
+        chosen = settings.Settings.from_config(values)
+        if not chosen.database_url:
+            chosen = replace(chosen, database_url=settings.default_database_url(
+                app.instance_path))
         app.extensions["esgscreen.prefix"] = prefix
         app.extensions["esgscreen.ext"] = self
 
-        init_services(app, values)
-        init_limiter(app, values)
+        init_services(app, chosen)
+        init_limiter(app)
         api = _init_api(app, prefix)
         _register_blueprints(app, api, prefix)
         openapi.document(api, prefix)

@@ -1,12 +1,15 @@
-"""Settings, read once from ``ESGSCREEN_*`` environment variables.
+"""Settings, read once: from ``ESGSCREEN_*`` environment variables, then the app's overrides.
 
-``from_env()`` turns the environment into the Flask config keys the app uses; tests hand
-``create_app`` a mapping instead.
+``from_env()`` turns the environment into the Flask config keys the app starts from (tests and
+hosts hand ``create_app`` a mapping on top); ``Settings.from_config`` reads those keys once into
+the one object the service consults (``services().settings``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,38 +20,71 @@ BUNDLED_WATCHLIST_DIR = PACKAGE_DIR.parent / "watchlist"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in TRUE_WORDS
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in TRUE_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # SQLAlchemy URL; empty means a SQLite file in the Flask instance folder.
+    database_url: str = ""
+    # true lets anyone read and screen without an API key.
+    public_read: bool = False
+    secret_key: str = ""
+    log_level: str = "INFO"
+    watchlist_dir: str = str(BUNDLED_WATCHLIST_DIR)
+    # The policies file; empty means policies.yaml in the watchlist directory.
+    policies_file: str = ""
+    # How often (seconds) a worker asks the database whether a new version was published.
+    version_check_interval: float = 1.0
+    # Requests a key (or, without one, a client address) may make to /api/; "" turns limits
+    # off. Syntax of the limits package: "6000 per minute;200 per second".
+    rate_limit: str = "6000 per minute"
+    # Where the counts live: memory:// is per worker; redis://host:6379 shares them.
+    rate_limit_storage: str = "memory://"
+    # Sign-in attempts per client address ("" turns it off).
+    login_rate_limit: str = "20 per minute;200 per day"
+    # Single-screen answers a worker keeps (0: none).
+    answer_cache_size: int = 1000
+    # Most items one POST /api/v1/screen (or one portfolio upload) may hold.
+    max_batch_items: int = 10000
+    # Largest request body accepted, in bytes.
+    max_content_length: int = 16 * 1024 * 1024
+    # Take each new snapshot out of the garbage collector's scans (see snapshots._settle).
+    settle_snapshots: bool = True
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """The settings in a Flask config (upper-case keys); absent keys keep their default."""
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            key = spec.name.upper()
+            if key in config and config[key] is not None:
+                values[spec.name] = _PARSERS[spec.type](config[key])
+        return cls(**values)
+
+
+_PARSERS: dict[Any, Callable[[Any], Any]] = {
+    "str": str, "bool": _flag, "int": int, "float": float,
+}
 
 
 def default_database_url(instance_path: str | Path) -> str:
     return f"sqlite:///{Path(instance_path) / 'esgscreen.sqlite3'}"
 
 
-def from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``ESGSCREEN_*`` variables that are set, as Flask config keys (``ESGSCREEN_RATE_LIMIT``
+    becomes ``RATE_LIMIT``), with every setting's default for the rest."""
     env = os.environ if environ is None else environ
-    config: dict[str, Any] = {
-        # SQLAlchemy URL; empty means a SQLite file in the Flask instance folder.
-        "DATABASE_URL": env.get("ESGSCREEN_DATABASE_URL", ""),
-        # true lets anyone read and screen without an API key.
-        "PUBLIC_READ": _flag(env.get("ESGSCREEN_PUBLIC_READ"), False),
-        "SECRET_KEY": env.get("ESGSCREEN_SECRET_KEY", ""),
-        "LOG_LEVEL": env.get("ESGSCREEN_LOG_LEVEL", "INFO").upper(),
-        "WATCHLIST_DIR": env.get("ESGSCREEN_WATCHLIST_DIR", str(BUNDLED_WATCHLIST_DIR)),
-        # How often (seconds) a worker asks the database whether a new version was published.
-        "VERSION_CHECK_INTERVAL": float(env.get("ESGSCREEN_VERSION_CHECK_INTERVAL", "1.0")),
-        # Requests a key (or, without one, a client address) may make to /api/; "" turns
-        # limits off. Syntax of the limits package: "6000 per minute;200 per second".
-        "RATE_LIMIT": env.get("ESGSCREEN_RATE_LIMIT", "6000 per minute"),
-        # Where the counts live: memory:// is per worker; redis://host:6379 shares them.
-        "RATE_LIMIT_STORAGE": env.get("ESGSCREEN_RATE_LIMIT_STORAGE", "memory://"),
-        # Single-screen answers a worker keeps per watchlist version (0: none).
-        "ANSWER_CACHE_SIZE": int(env.get("ESGSCREEN_ANSWER_CACHE_SIZE", "1000")),
-        # Most items one POST /api/v1/screen may hold.
-        "MAX_BATCH_ITEMS": int(env.get("ESGSCREEN_MAX_BATCH_ITEMS", "10000")),
-        # Largest request body accepted, in bytes.
-        "MAX_CONTENT_LENGTH": int(env.get("ESGSCREEN_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
-    }
+    config: dict[str, Any] = {}
+    for spec in fields(Settings):
+        key = spec.name.upper()
+        value = env.get(f"ESGSCREEN_{key}")
+        if value is None or (value.strip() == "" and spec.type != "str"):
+            config[key] = spec.default
+        else:
+            config[key] = _PARSERS[spec.type](value)
     return config

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from esgscreen.core.model import Alias, Entity, Evidence, Flag, FlagCode, Identifier, Relation
 
-EVIDENCE = Evidence("https://example.org/report", "Example Lab", "2021-07-18", "A report")
+EVIDENCE = Evidence("https://example.org/report", "Example Lab", "2021-07-18", "A report",
+                    "primary")
 
 TAXONOMY = (
     FlagCode("targeted_spyware", "Targeted spyware vendor", "Sells spyware.", "critical",
@@ -36,7 +37,8 @@ def vendor(entity_id: str = "acme-spy", **changes: object) -> Entity:
         ),
         flags=(
             Flag("targeted_spyware", "critical", "ongoing", "2021-07", "Sells spyware.",
-                 (EVIDENCE, replace(EVIDENCE, url="https://example.org/second", title=None))),
+                 (EVIDENCE, replace(EVIDENCE, url="https://example.org/second", title=None,
+                                    authority="low"))),
         ),
         description="A made-up vendor.",
     )

@@ -13,7 +13,7 @@ from flask import current_app, g, request
 from flask_smorest import abort
 
 from esgscreen.core.roles import role_allows
-from esgscreen.extensions import services, settings
+from esgscreen.extensions import services
 from esgscreen.store import keys
 from esgscreen.store.audit import Actor
 
@@ -65,7 +65,7 @@ def require(role: str) -> Actor:
     """The caller, if it may act as ``role`` and is within its rate limit; else 401/403/429."""
     secret = _presented_key()
     if secret is None:
-        if role == "screener" and settings()["PUBLIC_READ"]:
+        if role == "screener" and services().settings.public_read:
             _within_rate_limit(f"addr:{request.remote_addr}")
             g.actor = ANONYMOUS
             return ANONYMOUS

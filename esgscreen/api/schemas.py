@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from esgscreen.core.model import CONFIDENCES, FLAG_STATUSES, RATINGS, SEVERITIES
+from esgscreen.core.model import AUTHORITIES, CONFIDENCES, FLAG_STATUSES, RATINGS, SEVERITIES
 
 STATUSES = ("match", "possible_match", "no_match")
 ACTIONS = ("exclude", "restrict", "review", "clear")
@@ -74,6 +74,13 @@ def screen_args(args: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list
 class EvidenceSchema(Schema):
     url = fields.String(required=True)
     publisher = fields.String(required=True)
+    authority = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(AUTHORITIES),
+        metadata={"description": "primary (government, court, regulator, company filing, the "
+                  "researchers' own report), established (newsroom, NGO) or low (blog, repost, "
+                  "summary, aggregator)."},
+    )
     date = fields.String(allow_none=True)
     title = fields.String(allow_none=True)
 

@@ -19,7 +19,7 @@ from esgscreen.api.schemas import (
     ScreenResultSchema,
     screen_args,
 )
-from esgscreen.extensions import services, settings
+from esgscreen.extensions import services
 from esgscreen.service.screening import screen_batch, screen_json
 
 blp = Blueprint("screen", __name__, url_prefix="/api/v1", description="Screen companies")
@@ -73,7 +73,7 @@ class Screen(MethodView):
         A bad item gets an `error` in its own row and never fails the batch. The summary counts
         results by status and action and adds up the weight held in each rating.
         """
-        limit = settings()["MAX_BATCH_ITEMS"]
+        limit = services().settings.max_batch_items
         if len(body["items"]) > limit:
             abort(413, message=f"A batch holds at most {limit} items; this one has "
                                f"{len(body['items'])}. Split it into several requests.",

@@ -14,7 +14,7 @@ from esgscreen.api.access import require_read
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.common import snapshot_as_of
 from esgscreen.api.problems import problem
-from esgscreen.extensions import services, settings
+from esgscreen.extensions import services
 from esgscreen.service import yente
 
 blp = Blueprint("yente", __name__, url_prefix="/yente",
@@ -160,7 +160,7 @@ class Match(MethodView):
         snapshot = snapshot_as_of(None)
         return _json(yente.match_batch(snapshot, body["queries"], limit=args["limit"],
                                        threshold=args["threshold"], cutoff=args["cutoff"],
-                                       max_queries=settings()["MAX_BATCH_ITEMS"]))
+                                       max_queries=services().settings.max_batch_items))
 
 
 @blp.route("/search/<string:dataset>")

@@ -28,6 +28,10 @@ RELATION_TYPES = ("owned_by", "subsidiary_of", "formerly_known_as", "merged_into
 SEVERITIES = ("critical", "high", "medium", "low")
 FLAG_STATUSES = ("ongoing", "concluded")
 RATINGS = ("red", "orange", "yellow", "green")
+# How much a source can carry: a government, court, regulator, company filing or the
+# researchers' own report; an established newsroom or NGO; a blog, repost, summary,
+# aggregator or AI-written wiki.
+AUTHORITIES = ("primary", "established", "low")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,7 @@ class Evidence:
     publisher: str
     date: str | None = None  # ISO 8601, possibly partial: YYYY, YYYY-MM or YYYY-MM-DD
     title: str | None = None
+    authority: str | None = None  # one of AUTHORITIES
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from esgscreen.store import repository
 from esgscreen.store.db import Store
 
 
-def fold(text: str) -> str:
+def search_key(text: str) -> str:
     """Case- and accent-insensitive form for substring search."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -37,7 +37,7 @@ def _texts(entity: Entity) -> Iterable[str]:
 
 def search(snapshot: Snapshot, wanted: EntityFilter) -> list[Entity]:
     """Entities passing every filter; for text, names starting with it come first."""
-    needle = fold(wanted.text.strip()) if wanted.text and wanted.text.strip() else None
+    needle = search_key(wanted.text.strip()) if wanted.text and wanted.text.strip() else None
     ranked: list[tuple[int, str, Entity]] = []
     for entity in snapshot.watchlist.entities.values():
         if wanted.kind and entity.kind != wanted.kind:
@@ -50,14 +50,14 @@ def search(snapshot: Snapshot, wanted: EntityFilter) -> list[Entity]:
             continue
         rank = 0
         if needle:
-            folded = [fold(t) for t in _texts(entity)]
+            folded = [search_key(t) for t in _texts(entity)]
             if any(t.startswith(needle) for t in folded):
                 rank = 0
             elif any(needle in t for t in folded):
                 rank = 1
             else:
                 continue
-        ranked.append((rank, fold(entity.name), entity))
+        ranked.append((rank, search_key(entity.name), entity))
     ranked.sort(key=lambda item: (item[0], item[1]))
     return [entity for _, _, entity in ranked]
 

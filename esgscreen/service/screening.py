@@ -27,7 +27,8 @@ from esgscreen.core.risk import (
 
 
 def evidence_view(item: Evidence) -> dict[str, Any]:
-    return {"url": item.url, "publisher": item.publisher, "date": item.date, "title": item.title}
+    return {"url": item.url, "publisher": item.publisher, "authority": item.authority,
+            "date": item.date, "title": item.title}
 
 
 def flag_view(flag: Flag) -> dict[str, Any]:

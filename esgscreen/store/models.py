@@ -192,6 +192,7 @@ class Evidence(Base):
     publisher: Mapped[str] = mapped_column(Text)
     date: Mapped[str | None] = mapped_column(String(10))
     title: Mapped[str | None] = mapped_column(Text)
+    authority: Mapped[str | None] = mapped_column(String(20))
 
 
 class FlagCodeRevision(Base):

@@ -127,7 +127,7 @@ def entity_versions(session: Session, entity_id: str) -> list[int]:
 
 
 def _evidence(rows: Iterable[m.Evidence]) -> tuple[Evidence, ...]:
-    return tuple(Evidence(e.url, e.publisher, e.date, e.title) for e in rows)
+    return tuple(Evidence(e.url, e.publisher, e.date, e.title, e.authority) for e in rows)
 
 
 def _entity_from_row(row: m.EntityRevision) -> Entity:
@@ -180,7 +180,14 @@ def _flag_code_from_row(row: m.FlagCodeRevision) -> FlagCode:
 
 def _evidence_rows(items: Sequence[Evidence]) -> list[m.Evidence]:
     return [
-        m.Evidence(position=n, url=e.url, publisher=e.publisher, date=e.date, title=e.title)
+        m.Evidence(
+            position=n,
+            url=e.url,
+            publisher=e.publisher,
+            date=e.date,
+            title=e.title,
+            authority=e.authority,
+        )
         for n, e in enumerate(items)
     ]
 

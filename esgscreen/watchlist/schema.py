@@ -17,6 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from esgscreen.core.model import (
     ALIAS_KINDS,
+    AUTHORITIES,
     CONFIDENCES,
     ENTITY_KINDS,
     ENTITY_STATUSES,
@@ -207,6 +208,14 @@ class FileSchema(Schema):
 class EvidenceSchema(FileSchema):
     url = WebAddress(required=True, metadata=_describe("Where the source can be read."))
     publisher = Text(required=True, metadata=_describe("Who published the source."))
+    authority = _choice(
+        AUTHORITIES,
+        metadata=_describe(
+            "How much the source can carry: primary (a government, court, regulator, company "
+            "filing or the researchers' own report), established (an established newsroom or "
+            "NGO) or low (a blog, repost, summary, aggregator or AI-written wiki)."
+        ),
+    )
     date = PartialDate(metadata=_describe("Publication date of the source; omit if unknown."))
     title = Text(metadata=_describe("Title or short description of the source."))
 
@@ -353,7 +362,13 @@ class TaxonomyFileSchema(FileSchema):
 
 def evidence_from_dicts(items: Iterable[Mapping[str, Any]]) -> tuple[Evidence, ...]:
     return tuple(
-        Evidence(url=e["url"], publisher=e["publisher"], date=e.get("date"), title=e.get("title"))
+        Evidence(
+            url=e["url"],
+            publisher=e["publisher"],
+            date=e.get("date"),
+            title=e.get("title"),
+            authority=e.get("authority"),
+        )
         for e in items
     )
 
@@ -421,7 +436,15 @@ def _compact(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 
 def _evidence_dicts(items: Iterable[Evidence]) -> list[dict[str, Any]]:
     return [
-        _compact([("url", e.url), ("publisher", e.publisher), ("date", e.date), ("title", e.title)])
+        _compact(
+            [
+                ("url", e.url),
+                ("publisher", e.publisher),
+                ("authority", e.authority),
+                ("date", e.date),
+                ("title", e.title),
+            ]
+        )
         for e in items
     ]
 

@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from esgscreen import __version__
-from esgscreen.extensions import in_service, settings
+from esgscreen.extensions import in_service, services, services_of, url_prefix
 from esgscreen.service.ratelimit import RateLimiter
 from esgscreen.web import present
 from esgscreen.web.auth import current_user, may
@@ -30,6 +30,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
+# The JSON APIs under the service's prefix.
+TOKEN_API_PATHS = ("/api/", "/yente/")
 # Form posts that may carry a whole portfolio back (the download form).
 LARGE_FORMS = {"portfolio.download"}
 
@@ -62,12 +64,11 @@ def init_app(app: Flask, prefix: str = "") -> None:
     add_nav(app, "portfolio.upload", "Portfolio")
     add_nav(app, "curation.queue", "Curation", role="curator")
 
-    # Slows down password guessing: sign-in attempts per client address ("" turns it off).
-    config = app.extensions["esgscreen.config"]
-    login_limit = config.setdefault("LOGIN_RATE_LIMIT", "20 per minute;200 per day")
+    # Slows down password guessing: sign-in attempts per client address.
+    settings = services_of(app).settings
     app.extensions["esgscreen.login_limiter"] = (
-        RateLimiter(login_limit, config.get("RATE_LIMIT_STORAGE") or "memory://")
-        if login_limit and config.get("RATE_LIMIT") else None
+        RateLimiter(settings.login_rate_limit, settings.rate_limit_storage)
+        if settings.login_rate_limit and settings.rate_limit else None
     )
 
     app.context_processor(_template_context)
@@ -80,7 +81,7 @@ def _protect() -> None:
     if not in_service():
         return
     if request.endpoint in LARGE_FORMS:
-        request.max_form_memory_size = settings()["MAX_CONTENT_LENGTH"]
+        request.max_form_memory_size = services().settings.max_content_length
     if (request.method in current_app.config["WTF_CSRF_METHODS"]
             and current_app.config["WTF_CSRF_ENABLED"]
             and not _token_api()):
@@ -89,7 +90,8 @@ def _protect() -> None:
 
 def _token_api() -> bool:
     """The JSON APIs (``/api/``, ``/yente/``) authenticate by key, not by cookie: no CSRF."""
-    return request.blueprint in current_app.extensions["flask-smorest"]["blp_name_to_api"]
+    prefix = url_prefix()
+    return request.path.startswith(tuple(prefix + path for path in TOKEN_API_PATHS))
 
 
 def _security_headers(response: Response) -> Response:

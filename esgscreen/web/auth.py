@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from esgscreen.core.roles import ROLES, role_allows
-from esgscreen.extensions import services, settings
+from esgscreen.extensions import services
 from esgscreen.store import audit, users
 from esgscreen.web import errors
 
@@ -61,7 +61,7 @@ def may(role: str) -> bool:
     user = current_user()
     if user is not None:
         return role_allows(user.role, role)
-    return role == "screener" and bool(settings()["PUBLIC_READ"])
+    return role == "screener" and bool(services().settings.public_read)
 
 
 @overload
@@ -158,7 +158,7 @@ def logout() -> Response:
     session.pop(SESSION_KEY, None)
     g.web_user = None
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login") if not settings()["PUBLIC_READ"]
+    return redirect(url_for("auth.login") if not services().settings.public_read
                     else url_for("lookup.index"))
 
 

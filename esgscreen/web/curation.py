@@ -54,7 +54,7 @@ def _entity(watchlist: Watchlist, entity_id: str) -> Entity:
     return entity
 
 
-def _form(name: str) -> str:
+def _field(name: str) -> str:
     return request.form.get(name, "").strip()[:MAX_TEXT]
 
 
@@ -73,10 +73,10 @@ def _submit(summary: str, changes: list[dict[str, Any]]) -> int | None:
 
 
 def _evidence_from_form() -> dict[str, str]:
-    evidence = {"url": _form("evidence_url"), "publisher": _form("evidence_publisher")}
-    for key in ("date", "title"):
-        if _form(f"evidence_{key}"):
-            evidence[key] = _form(f"evidence_{key}")
+    evidence = {"url": _field("evidence_url"), "publisher": _field("evidence_publisher")}
+    for key in ("authority", "date", "title"):
+        if _field(f"evidence_{key}"):
+            evidence[key] = _field(f"evidence_{key}")
     return evidence
 
 
@@ -146,7 +146,7 @@ def approve(proposal_id: int) -> ResponseReturnValue:
 @bp.post("/proposals/<int:proposal_id>/reject")
 @login_required(role="reviewer")
 def reject(proposal_id: int) -> ResponseReturnValue:
-    reason = _form("reason")
+    reason = _field("reason")
     return _decide(proposal_id,
                    lambda: curation.reject(services().store, proposal_id, reason, _actor()),
                    "Proposal {id} is rejected; the curator sees your reason.")
@@ -170,15 +170,15 @@ def _lines(name: str) -> list[str]:
 
 def _new_entity_change() -> dict[str, Any]:
     entity: dict[str, Any] = {
-        "id": _form("id"),
-        "name": _form("name"),
-        "kind": _form("kind"),
+        "id": _field("id"),
+        "name": _field("name"),
+        "kind": _field("kind"),
         "status": "active",
     }
-    if _form("country"):
-        entity["country"] = _form("country").upper()
-    if _form("description"):
-        entity["description"] = _form("description")
+    if _field("country"):
+        entity["country"] = _field("country").upper()
+    if _field("description"):
+        entity["description"] = _field("description")
     aliases = _lines("aliases")
     if aliases:
         entity["aliases"] = [{"name": alias} for alias in aliases]
@@ -186,20 +186,20 @@ def _new_entity_change() -> dict[str, Any]:
     for line in _lines("identifiers"):
         parts = line.split()
         identifier = {"type": parts[0].lower(), "value": parts[1] if len(parts) > 1 else "",
-                      "confidence": _form("identifier_confidence") or "medium"}
+                      "confidence": _field("identifier_confidence") or "medium"}
         if len(parts) > 2:
             identifier["exchange"] = parts[2].upper()
-        if _form("identifier_source"):
-            identifier["source"] = _form("identifier_source")
+        if _field("identifier_source"):
+            identifier["source"] = _field("identifier_source")
         identifiers.append(identifier)
     if identifiers:
         entity["identifiers"] = identifiers
-    if _form("flag_code"):
-        flag = {"code": _form("flag_code"), "severity": _form("flag_severity"),
-                "status": _form("flag_status"), "summary": _form("flag_summary"),
+    if _field("flag_code"):
+        flag = {"code": _field("flag_code"), "severity": _field("flag_severity"),
+                "status": _field("flag_status"), "summary": _field("flag_summary"),
                 "evidence": [_evidence_from_form()]}
-        if _form("flag_since"):
-            flag["since"] = _form("flag_since")
+        if _field("flag_since"):
+            flag["since"] = _field("flag_since")
         entity["flags"] = [flag]
     return {"op": "upsert_entity", "entity": entity}
 
@@ -214,7 +214,7 @@ def propose_entity() -> ResponseReturnValue:
         if entity_id in watchlist.entities:
             flash(f"There is already an entity {entity_id!r}; choose another id.", "error")
         else:
-            created = _submit(_form("summary") or f"Add {change['entity']['name']}", [change])
+            created = _submit(_field("summary") or f"Add {change['entity']['name']}", [change])
             if created is not None:
                 return redirect(url_for("curation.proposal", proposal_id=created)), 303
     return render_template(
@@ -236,7 +236,7 @@ def add_evidence(entity_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         code, since = _chosen_flag()
         created = _submit(
-            _form("summary") or f"New evidence for {entity.name}'s {code} flag",
+            _field("summary") or f"New evidence for {entity.name}'s {code} flag",
             [{"op": "add_evidence", "entity_id": entity.id, "code": code, "since": since,
               "evidence": _evidence_from_form()}],
         )
@@ -254,7 +254,7 @@ def close_flag(entity_id: str) -> ResponseReturnValue:
                   if label.endswith("ongoing)")]
     if request.method == "POST":
         code, since = _chosen_flag()
-        reason = _form("summary")
+        reason = _field("summary")
         if not reason:
             flash("Say why the flag is concluded (e.g. the listing was lifted, with a source).",
                   "error")

@@ -41,7 +41,7 @@ class Holdings:
     delimiter: str
 
 
-def _fold(header: str) -> str:
+def _header_key(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.strip().lower())
 
 
@@ -137,7 +137,7 @@ def parse_holdings(data: bytes | str, max_rows: int = 10_000) -> Holdings:
     positions: dict[str, int] = {}
     ignored: list[str] = []
     for index, cell in enumerate(header):
-        column = HEADER_ALIASES.get(_fold(cell))
+        column = HEADER_ALIASES.get(_header_key(cell))
         if column and column not in positions:
             positions[column] = index
         elif cell.strip():

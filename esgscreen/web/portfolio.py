@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from esgscreen.extensions import settings
+from esgscreen.extensions import services
 from esgscreen.service.screening import screen_batch
 from esgscreen.web import errors, present
 from esgscreen.web.auth import login_required
@@ -57,20 +57,20 @@ def unpack(value: str, limit: int) -> str:
             from None
 
 
-def _form(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+def _upload_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "portfolio/upload.html",
         error=error,
         columns=COLUMNS,
         policies=list(current_app.extensions["esgscreen"].policies.values()),
-        max_mb=settings()["MAX_CONTENT_LENGTH"] / (1024 * 1024),
-        max_rows=settings()["MAX_BATCH_ITEMS"],
+        max_mb=services().settings.max_content_length / (1024 * 1024),
+        max_rows=services().settings.max_batch_items,
     ), status
 
 
 def _screen(text: str, policy_id: str | None,
             as_of: str | None) -> tuple[Holdings, Context, dict[str, Any]]:
-    holdings = parse_holdings(text, max_rows=settings()["MAX_BATCH_ITEMS"])
+    holdings = parse_holdings(text, max_rows=services().settings.max_batch_items)
     context = resolve(as_of, policy_id)
     result = screen_batch(context.snapshot, holdings.items, context.policy)
     return holdings, context, result
@@ -79,7 +79,7 @@ def _screen(text: str, policy_id: str | None,
 @bp.get("/")
 @login_required
 def upload() -> ResponseReturnValue:
-    return _form()
+    return _upload_page()
 
 
 @bp.post("/")
@@ -87,14 +87,14 @@ def upload() -> ResponseReturnValue:
 def results() -> ResponseReturnValue:
     file = request.files.get("holdings")
     if file is None or not file.filename:
-        return _form("Choose a CSV file of holdings to upload.", 400)
-    data = file.read(settings()["MAX_CONTENT_LENGTH"] + 1)
+        return _upload_page("Choose a CSV file of holdings to upload.", 400)
+    data = file.read(services().settings.max_content_length + 1)
     policy_id = request.form.get("policy", "").strip() or None
     try:
         text = holdings_text(data)
         holdings, context, result = _screen(text, policy_id, None)
     except (HoldingsError, PageError) as error:
-        return _form(f"{file.filename}: {error}", 422)
+        return _upload_page(f"{file.filename}: {error}", 422)
     rows = [
         {"item": item, "row": row, "subject": subject(item)}
         for item, row in zip(holdings.items, result["results"], strict=True)
@@ -120,10 +120,10 @@ def download() -> ResponseReturnValue:
     as_of = request.form.get("as_of", "").strip() or None
     filename = request.form.get("filename", "holdings.csv")
     try:
-        text = unpack(request.form.get("holdings", ""), settings()["MAX_CONTENT_LENGTH"])
+        text = unpack(request.form.get("holdings", ""), services().settings.max_content_length)
         holdings, _, result = _screen(text, policy_id, as_of)
     except (HoldingsError, PageError) as error:
-        return _form(str(error), 422)
+        return _upload_page(str(error), 422)
     body = results_csv(holdings.items, result, present.VERDICTS)
     stem = "".join(c for c in filename.rsplit(".", 1)[0] if c.isalnum() or c in "-_")[:60]
     name = f"{stem or 'holdings'}-screened-v{result['watchlist_version']}-{result['policy']}.csv"
@@ -137,8 +137,8 @@ def download() -> ResponseReturnValue:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
-    limit = settings()["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-    return _form(f"The file is larger than this service accepts ({limit:g} MB). Split the "
+    limit = services().settings.max_content_length / (1024 * 1024)
+    return _upload_page(f"The file is larger than this service accepts ({limit:g} MB). Split the "
                  "holdings into smaller files.", 413)
 
 

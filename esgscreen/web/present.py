@@ -42,6 +42,19 @@ SEVERITY_WORDS = {
     "medium": "Medium",
     "low": "Low",
 }
+AUTHORITY_WORDS = {
+    "primary": "Primary source",
+    "established": "Established outlet",
+    "low": "Low authority",
+}
+AUTHORITY_HINTS = {
+    "primary": "a government, court, regulator, company filing or the researchers' own report",
+    "established": "an established newsroom or NGO",
+    "low": "a blog, repost, summary, aggregator or AI-written wiki",
+}
+AUTHORITY_CHOICES = [
+    (key, f"{AUTHORITY_WORDS[key]}: {AUTHORITY_HINTS[key]}") for key in AUTHORITY_WORDS
+]
 RATING_ORDER = {"red": 0, "orange": 1, "yellow": 2, "green": 3}
 ACTION_ORDER = {"exclude": 0, "restrict": 1, "review": 2, "clear": 3}
 STATUS_ORDER = {"match": 0, "possible_match": 1, "no_match": 2, "error": 3}

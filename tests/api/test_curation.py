@@ -104,6 +104,8 @@ def test_roles_and_keys_are_required(app: Flask) -> None:
         ({"op": "add_flag", "entity_id": "cellebrite",
           "flag": {**add_flag()["flag"], "code": "made_up_code"}}, "code"),
         ({"op": "close_flag", "entity_id": "cellebrite", "code": "sanctions"}, "no flag"),
+        ({"op": "add_evidence", "entity_id": "cellebrite", "code": "forensic_extraction_misuse",
+          "evidence": {**EVIDENCE, "authority": "rumour"}}, "authority"),
         ("not an object", "op must be one of"),
     ],
 )
@@ -120,6 +122,23 @@ def test_invalid_changes_are_422_naming_the_change(app: Flask, change: object,
     assert fragment in " ".join(errors["changes[1]"])
     with app.extensions["esgscreen"].store.read() as session:
         assert repository.current_version(session) == 1
+
+
+def test_evidence_authority_reaches_the_published_version(app: Flask) -> None:
+    client = app.test_client()
+    curator, reviewer = key(app, "curator", "carol"), key(app, "reviewer", "rita")
+    change = add_flag()
+    change["flag"]["evidence"] = [{**EVIDENCE, "authority": "established"}]
+    created = client.post("/api/v1/proposals", headers=curator,
+                          json={"summary": "graded", "changes": [change]})
+    assert created.status_code == 201, created.get_json()
+    assert "authority: established" in client.get(
+        f"/api/v1/proposals/{created.get_json()['id']}", headers=reviewer
+    ).get_json()["diff"][0]["diff"]
+    client.post(f"/api/v1/proposals/{created.get_json()['id']}/approve", headers=reviewer)
+    record = client.get("/api/v1/entities/sun-corporation").get_json()
+    (flag,) = [f for f in record["flags"] if f["summary"] == "A new finding."]
+    assert flag["evidence"][0]["authority"] == "established"
 
 
 def test_identifiers_are_stored_canonical(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import assert_screen_shape
+from tests.conftest import assert_screen_shape, make_app
 
 
 def test_cellebrite_is_a_match_with_cited_flags(client: FlaskClient) -> None:
@@ -137,12 +137,8 @@ def test_batch_screens_a_portfolio_and_sums_weights(client: FlaskClient) -> None
 
 
 def test_batch_over_the_limit_is_413(bundled_app) -> None:  # noqa: ANN001
-    bundled_app.config["MAX_BATCH_ITEMS"] = 3
-    try:
-        response = bundled_app.test_client().post(
-            "/api/v1/screen", json={"items": [{"name": "x"}] * 4})
-    finally:
-        bundled_app.config["MAX_BATCH_ITEMS"] = 10_000
+    small = make_app(bundled_app.config["DATABASE_URL"], MAX_BATCH_ITEMS=3)
+    response = small.test_client().post("/api/v1/screen", json={"items": [{"name": "x"}] * 4})
     assert response.status_code == 413
     assert "at most 3 items" in response.get_json()["detail"]
 

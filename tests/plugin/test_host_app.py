@@ -171,4 +171,4 @@ def test_two_forms_and_a_default_prefix(tmp_path: Path) -> None:
     ESGScreen(app)
     _CREATED_APPS.append(app)
     assert app.url_map.bind("").match("/screening/api/v1/screen")[0] == "screen.Screen"
-    assert app.extensions["esgscreen.config"]["DATABASE_URL"] == url
+    assert app.extensions["esgscreen"].settings.database_url == url

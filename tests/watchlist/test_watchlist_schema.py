@@ -61,7 +61,10 @@ FULL = Entity(
             since="2021-08",
             until="2023",
             note="estimate",
-            evidence=(Evidence("https://example.org/a", "Example News", "2021-08-31", "Deal"),),
+            evidence=(
+                Evidence("https://example.org/a", "Example News", "2021-08-31", "Deal",
+                         "established"),
+            ),
         ),
     ),
     flags=(
@@ -85,6 +88,9 @@ def test_entity_dict_round_trip() -> None:
     ]  # fmt: skip
     assert list(data["relations"][0]) == [
         "type", "target", "share", "share_text", "since", "until", "note", "evidence",
+    ]  # fmt: skip
+    assert list(data["relations"][0]["evidence"][0]) == [
+        "url", "publisher", "authority", "date", "title",
     ]  # fmt: skip
     assert entity_from_dict(EntityFileSchema().load(data)) == FULL
     assert load_entity(data) == FULL
@@ -214,3 +220,19 @@ def test_exchange_belongs_to_tickers_only() -> None:
     assert "is required for a ticker" in found["identifiers"][0]["exchange"][0]
     assert "only tickers have an exchange" in found["identifiers"][1]["exchange"][0]
     assert "4-character MIC" in found["identifiers"][2]["exchange"][0]
+
+
+@pytest.mark.parametrize("authority", ["Primary", "secondary", "", 1])
+def test_evidence_authority_is_one_of_the_grades(authority: object) -> None:
+    flag = {"code": "x", "severity": "low", "status": "ongoing", "summary": "s",
+            "evidence": [{**EVIDENCE, "authority": authority}]}  # fmt: skip
+    found = errors(entity(flags=[flag]))["flags"][0]["evidence"][0]["authority"]
+    assert found
+
+
+def test_evidence_authority_round_trips() -> None:
+    flag = {"code": "x", "severity": "low", "status": "ongoing", "summary": "s",
+            "evidence": [{**EVIDENCE, "authority": "established"}]}  # fmt: skip
+    loaded = load_entity(entity(flags=[flag]))
+    assert loaded.flags[0].evidence[0].authority == "established"
+    assert entity_to_dict(loaded)["flags"][0]["evidence"][0]["authority"] == "established"
