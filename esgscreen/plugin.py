@@ -78,7 +78,7 @@ class ESGScreen:
         init_limiter(app)
         api = _init_api(app, prefix)
         _register_blueprints(app, api, prefix)
-        openapi.document(api, prefix)
+        openapi.complete_components(api)
 
         from esgscreen import web
         from esgscreen.web import docs
@@ -98,7 +98,8 @@ def _init_api(app: Flask, prefix: str) -> problems.ProblemApi:
     }.items():
         app.config.setdefault(API_CONFIG_PREFIX + key, value)
     # flask-smorest keeps one OpenAPI document per Api, so each app gets its own.
-    api = problems.ProblemApi(app, config_prefix=API_CONFIG_PREFIX)
+    api = problems.ProblemApi(app, config_prefix=API_CONFIG_PREFIX, spec_kwargs={
+        "extra_plugins": [openapi.OperationsPlugin(prefix)]})
     app.extensions["esgscreen.api"] = api
     return api
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from apispec import BasePlugin
 from flask_smorest import Api
 
 # (method, path under the service's prefix) -> operationId. A generated client names its
@@ -112,34 +113,54 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/responses/{name}"}
 
 
-def document(api: Api, prefix: str) -> None:
-    """Complete every operation of ``api``'s document (idempotent; call after registering)."""
-    _ensure_components(api)
-    for path, operations in api.spec._paths.items():
-        relative = path[len(prefix):] if prefix and path.startswith(prefix) else path
-        for method, operation in operations.items():
-            if method not in {"get", "post", "put", "patch", "delete"}:
+def complete_operations(path: str, operations: dict[str, Any]) -> None:
+    """One path's operations completed: operationId, security, the error responses."""
+    for method, operation in operations.items():
+        if method not in {"get", "post", "put", "patch", "delete"}:
+            continue
+        op_id = operation_id(method, path)
+        operation["operationId"] = op_id
+        operation["security"] = [{BEARER: []}]
+        responses = operation.setdefault("responses", {})
+        for status, response in list(responses.items()):
+            status = str(status)
+            if status == "default" or not status.startswith(("4", "5")):
                 continue
-            op_id = operation_id(method, relative)
-            operation["operationId"] = op_id
-            operation["security"] = [{BEARER: []}]
-            responses = operation.setdefault("responses", {})
-            for status, response in list(responses.items()):
-                if status == "default" or not str(status).startswith(("4", "5")):
-                    continue
-                if isinstance(response, dict) and "content" in response:
-                    response["content"] = _problem_content()
-                elif status in ERROR_RESPONSES:
-                    responses[status] = _ref(ERROR_RESPONSES[status][0])
-            wanted = ["401", "403", "429"]
-            if "{" in relative:
-                wanted.append("404")
-            if any(p.get("in") in {"query"} for p in operation.get("parameters", [])
-                   if isinstance(p, dict)) or "requestBody" in operation:
-                wanted.append("422")
-            if op_id in CONFLICTS:
-                wanted.append("409")
-            if op_id in TOO_LARGE:
-                wanted.append("413")
-            for status in wanted:
-                responses.setdefault(status, _ref(ERROR_RESPONSES[status][0]))
+            if isinstance(response, dict) and "content" in response:
+                response["content"] = _problem_content()
+            elif status in ERROR_RESPONSES:
+                responses[status] = _ref(ERROR_RESPONSES[status][0])
+        present = {str(status) for status in responses}
+        wanted = ["401", "403", "429"]
+        if "{" in path:
+            wanted.append("404")
+        if any(isinstance(p, dict) and p.get("in") == "query"
+               for p in operation.get("parameters", [])) or "requestBody" in operation:
+            wanted.append("422")
+        if op_id in CONFLICTS:
+            wanted.append("409")
+        if op_id in TOO_LARGE:
+            wanted.append("413")
+        for status in wanted:
+            if status not in present:
+                responses[status] = _ref(ERROR_RESPONSES[status][0])
+
+
+class OperationsPlugin(BasePlugin):
+    """An apispec plugin completing each operation as flask-smorest documents it."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None,
+                         **kwargs: Any) -> None:
+        if path is None or operations is None:
+            return
+        relative = path[len(self.prefix):] if self.prefix and path.startswith(self.prefix) \
+            else path
+        complete_operations(relative, operations)
+
+
+def complete_components(api: Api) -> None:
+    """The shared parts, once the API's blueprints are registered."""
+    _ensure_components(api)
