@@ -116,6 +116,11 @@ def test_screening_under_the_prefix(host: Flask) -> None:
         {"ref": "a", "isin": "IL0011794802"}, {"ref": "b", "name": "Microsoft Corporation"}]})
     assert [r["status"] for r in batch.get_json()["results"]] == ["match", "no_match"]
     assert client.get("/esg/healthz").get_json() == {"status": "ok"}
+    exported = client.get("/esg/api/v1/exports/1.csv", headers=headers)
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    yente = client.post("/esg/yente/match/default", headers=headers, json={"queries": {
+        "q": {"schema": "Company", "properties": {"name": ["Cellebrite"]}}}})
+    assert yente.get_json()["responses"]["q"]["results"][0]["match"] is True
     spec = client.get("/esg/openapi.json").get_json()
     assert "/esg/api/v1/screen" in spec["paths"]
 
