@@ -78,7 +78,7 @@ def test_entity_page_with_diagram_and_evidence(live_servers: Servers, page,
     assert "Ownership diagram of NSO Group Technologies Ltd." in diagram.locator(
         "title").first.text_content()
     labels = diagram.locator("g.edge-label text").all_text_contents()
-    assert "majority (reported)" in labels
+    assert "majority (reported)," in labels and "until 2021-07" in labels  # Novalpina's ended
     critical = page.locator("#sev-critical")
     assert critical.text_content().startswith("Critical severity")
     evidence = page.locator("#flags .evidence a").first
