@@ -78,8 +78,6 @@ def test_results_csv_neutralises_formulas() -> None:
 
 
 def test_an_xlsx_workbook_reads_as_its_first_sheet() -> None:
-    import io
-
     import openpyxl
 
     from esgscreen.web.holdings import holdings_text
