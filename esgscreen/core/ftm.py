@@ -3,7 +3,8 @@
 Plain dicts in FtM's JSON shape (``{"id", "schema", "properties": {name: [values]}}``), built
 without the ``followthemoney`` package (the tests check them with it):
 
-- each entity is a ``Company`` (an ``Organization`` for an investor nobody owns), with its
+- each entity is a ``Company`` (an ``Organization`` for an investor that nobody owns and that
+  has no listing), with its
   names, identifiers, country and description, its rating and flags in ``keywords`` and
   ``notes``, and FtM ``topics`` for sanctions, export controls, crime and regulatory action;
 - ``owned_by`` and ``subsidiary_of`` become ``Ownership``; ``merged_into``, ``brand_of`` and
@@ -72,8 +73,13 @@ def _put(properties: dict[str, list[str]], name: str, *values: str | None) -> No
             bucket.append(value)
 
 
+# Identifiers only a Company (not an Organization) may carry in FtM.
+COMPANY_IDENTIFIERS = {"isin", "cik", "ticker"}
+
+
 def _schema_of(entity: Entity, owned: set[str]) -> str:
-    if entity.kind == "investor" and entity.id not in owned:
+    if (entity.kind == "investor" and entity.id not in owned
+            and not any(i.type in COMPANY_IDENTIFIERS for i in entity.identifiers)):
         return "Organization"
     return "Company"
 

@@ -20,9 +20,9 @@ from esgscreen.core.ftm import (
     DATASET,
     entity_id,
     entity_proxy,
-    owned_ids,
     relation_proxy,
     sanction_proxy,
+    schema_for,
     watchlist_id,
 )
 from esgscreen.core.ftm import SANCTION_CODES as SANCTION_FLAG_CODES
@@ -120,9 +120,7 @@ def _entity_response(snapshot: Snapshot, entity: Entity, schema: str | None = No
 
 
 def _schema(snapshot: Snapshot, entity: Entity) -> str:
-    if entity.kind == "investor" and entity.id not in owned_ids(snapshot.watchlist.entities):
-        return "Organization"
-    return "Company"
+    return schema_for(entity, snapshot.watchlist.entities)
 
 
 def _registry_hits(snapshot: Snapshot, numbers: Iterable[str]) -> list[tuple[str, float, str]]:
