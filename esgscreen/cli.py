@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -13,6 +14,8 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
+from esgscreen.core.freshness import review_queue
+from esgscreen.core.risk import weakly_sourced
 from esgscreen.core.roles import ROLES
 from esgscreen.extensions import services
 from esgscreen.service import curation
@@ -24,7 +27,7 @@ from esgscreen.service.policies import UnknownPolicy
 from esgscreen.service.screening import joined_summaries, screen_batch
 from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
 from esgscreen.store import audit, keys, repository, users
-from esgscreen.watchlist.files import validate_directory
+from esgscreen.watchlist.files import read_watchlist, validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
 from esgscreen.web.holdings import (
@@ -123,6 +126,15 @@ def watchlist_validate(directory: str | None) -> None:
         sys.exit(1)
     count = len(list((path / "entities").glob("*.yaml")))
     click.echo(f"{path}: {count} entity files are valid.")
+    entities = read_watchlist(path).entities.values()
+    years = services().settings.review_due_years
+    due = review_queue(entities, date.today(), years)
+    weak = sum(weakly_sourced(f.evidence) for e in entities for f in e.flags)
+    click.echo(
+        f"{len(due)} ongoing flag(s) are review due (newest evidence older than {years} years, "
+        "or none dated); a curator adds fresh evidence or concludes them."
+    )
+    click.echo(f"{weak} flag(s) are weakly sourced (only low-authority evidence).")
 
 
 @watchlist.command("load")

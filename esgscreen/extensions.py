@@ -41,7 +41,8 @@ def init_services(app: Flask, settings: Settings) -> Services:
     services = Services(
         settings,
         store,
-        SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots),
+        SnapshotCache(store, settings.version_check_interval, settings.settle_snapshots,
+                      settings.review_due_years),
         load_policies(Path(policies_file)),
         AnswerCache(settings.answer_cache_size),
     )

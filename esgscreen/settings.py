@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from esgscreen.core.freshness import DEFAULT_REVIEW_YEARS
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The curated watchlist shipped with the source tree.
 BUNDLED_WATCHLIST_DIR = PACKAGE_DIR.parent / "watchlist"
@@ -54,6 +56,14 @@ class Settings:
     max_content_length: int = 16 * 1024 * 1024
     # Take each new snapshot out of the garbage collector's scans (see snapshots._settle).
     settle_snapshots: bool = True
+    # An ongoing flag whose newest evidence is older than this many years is review due.
+    review_due_years: int = DEFAULT_REVIEW_YEARS
+
+    def __post_init__(self) -> None:
+        if self.review_due_years < 1:
+            raise ValueError(
+                f"ESGSCREEN_REVIEW_DUE_YEARS must be at least 1 year, not {self.review_due_years}"
+            )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:

@@ -167,11 +167,15 @@ def assert_screen_shape(body: dict) -> None:
         assert set(match) >= {
             "entity", "score", "matched_on", "explanation", "rating", "flags", "exposure"
         }
-        assert set(match["entity"]) >= {"id", "name", "aliases", "kind", "country", "identifiers"}
+        assert set(match["entity"]) >= {"id", "name", "aliases", "kind", "country", "identifiers",
+                                        "last_reviewed"}
         assert 0 <= match["score"] <= 1
         assert match["explanation"]
         for flag in match["flags"]:
-            assert set(flag) >= {"code", "severity", "status", "summary", "evidence"}
+            assert set(flag) >= {"code", "severity", "status", "summary", "evidence",
+                                  "weakly_sourced", "latest_evidence", "review_due"}
             assert flag["evidence"], "no flag without evidence"
+            assert all(e["authority"] in {"primary", "established", "low"}
+                       for e in flag["evidence"])
     if body["status"] == "no_match":
         assert body["rating"] is None

@@ -1,4 +1,5 @@
-"""ETags tied to the watchlist version: an answer only changes when the version does."""
+"""ETags tied to the watchlist version and the day review-due flags were judged on: an answer
+only changes when one of them does."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import zlib
 from flask import Response, after_this_request, request
 
 
-def version_etag(version: int) -> str:
-    """This URL's tag in this version (the path is part of what a cache keys on)."""
-    return f"v{version}-{zlib.crc32(request.query_string):08x}"
+def version_etag(state: str) -> str:
+    """This URL's tag in this snapshot state, ``Snapshot.state`` (the path is part of what a
+    cache keys on)."""
+    return f"v{state}-{zlib.crc32(request.query_string):08x}"
 
 
 def not_modified(tag: str) -> Response | None:

@@ -18,6 +18,7 @@ from esgscreen.service.browse import (
     entity_history,
     entity_item,
     entity_record,
+    flag_items,
     search,
 )
 
@@ -69,6 +70,46 @@ class EntityRecordSchema(Schema):
     watchlist_version = fields.Integer()
 
 
+class FlagListArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    review_due = fields.Boolean(metadata={
+        "description": "true: only ongoing flags whose newest evidence is older than the review "
+        "age (or undated), the curators' queue, oldest first; false: only the others."})
+    code = fields.String(validate=validate.Length(max=60),
+                         metadata={"description": "A flag code from the taxonomy."})
+    as_of = fields.String(validate=validate.Length(max=40))
+
+
+class FlagEntitySchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class FlagItemSchema(Schema):
+    entity = fields.Nested(FlagEntitySchema)
+    code = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    since = fields.String(allow_none=True)
+    latest_evidence = fields.String(allow_none=True, metadata={
+        "description": "Date of the flag's newest dated evidence; null when none is dated."})
+    review_due = fields.Boolean()
+
+
+@blp.route("/flags")
+class Flags(MethodView):
+    @blp.arguments(FlagListArgs(), location="query")
+    @blp.response(200, FlagItemSchema(many=True))
+    @blp.alt_response(422, schema=ProblemSchema)
+    @blp.paginate(Page, page_size=20, max_page_size=100)
+    def get(self, args: dict) -> list[dict]:
+        """The curated flags of every entity; `review_due=true` is the curators' review queue."""
+        snapshot = snapshot_as_of(args.get("as_of"))
+        return flag_items(snapshot, args.get("review_due"), args.get("code"))
+
+
 @blp.route("/entities")
 class Entities(MethodView):
     @blp.arguments(EntitySearchArgs(), location="query")
@@ -96,7 +137,7 @@ class EntityRecord(MethodView):
         if entity is None:
             abort(404, message=f"There is no entity {entity_id!r} in watchlist version "
                                f"{snapshot.version}.")
-        tag = version_etag(snapshot.version)
+        tag = version_etag(snapshot.state)
         cached = not_modified(tag)
         if cached is not None:
             return cached

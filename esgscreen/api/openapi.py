@@ -19,6 +19,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("post", "/api/v1/screen"): "screenPortfolio",
     ("get", "/api/v1/entities"): "searchEntities",
     ("get", "/api/v1/entities/{entity_id}"): "getEntity",
+    ("get", "/api/v1/flags"): "listFlags",
     ("get", "/api/v1/watchlist"): "getWatchlist",
     ("get", "/api/v1/watchlist/versions"): "listVersions",
     ("get", "/api/v1/changes"): "listChanges",

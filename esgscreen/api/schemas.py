@@ -92,6 +92,20 @@ class FlagSchema(Schema):
     since = fields.String(allow_none=True)
     summary = fields.String()
     evidence = fields.List(fields.Nested(EvidenceSchema))
+    weakly_sourced = fields.Boolean(metadata={
+        "description": "Every source is of low authority: the flag counts one severity step "
+        "lower in the rating (for a derived flag: a link of its path rests only on such "
+        "sources)."})
+    latest_evidence = fields.String(allow_none=True, metadata={
+        "description": "Date of the newest dated evidence (YYYY, YYYY-MM or YYYY-MM-DD)."})
+    review_due = fields.Boolean(metadata={
+        "description": "An ongoing flag whose newest evidence is older than the review age "
+        "(ESGSCREEN_REVIEW_DUE_YEARS, default 3), or undated."})
+
+
+class RevisionSchema(Schema):
+    version = fields.Integer()
+    date = fields.String(metadata={"description": "ISO 8601 date the version was published."})
 
 
 class IdentifierSchema(Schema):
@@ -110,6 +124,8 @@ class EntitySummarySchema(Schema):
     kind = fields.String()
     country = fields.String(allow_none=True)
     identifiers = fields.List(fields.Nested(IdentifierSchema))
+    last_reviewed = fields.Nested(RevisionSchema, allow_none=True, metadata={
+        "description": "The watchlist version in which the entity last changed, and its date."})
 
 
 class MatchSchema(Schema):

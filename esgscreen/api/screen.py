@@ -52,11 +52,11 @@ class Screen(MethodView):
             abort(422, errors=errors)
         snapshot = snapshot_as_of(args.get("as_of"))
         policy = policy_named(args.get("policy"))
-        tag = version_etag(snapshot.version)
+        tag = version_etag(snapshot.state)
         cached = not_modified(tag)
         if cached is not None:
             return cached
-        result = services().answers.get(snapshot.version, request.query_string,
+        result = services().answers.get(snapshot.state, request.query_string,
                                         lambda: screen_json(snapshot, args, policy))
         # Already JSON: skip re-serialising through the schema on this hot path.
         response = Response(result, mimetype="application/json")

@@ -14,7 +14,7 @@ from esgscreen.api.schemas import (
     TaxonomySchema,
     WatchlistInfoSchema,
 )
-from esgscreen.core.risk import SEVERITY_ORDER, rating_rules
+from esgscreen.core.risk import SEVERITY_ORDER, rating_rules, weak_source_rule
 from esgscreen.extensions import services
 from esgscreen.service.policies import DEFAULT_POLICY, policy_view
 from esgscreen.service.screening import Snapshot
@@ -178,14 +178,20 @@ class MethodologySchema(Schema):
     rating_rules = fields.List(fields.Nested(RatingRuleSchema))
     severities = fields.List(fields.String())
     ownership_exposure = fields.Dict()
+    weak_sources = fields.Dict(metadata={
+        "description": "The evidence grades, and how flags resting only on low-authority "
+        "sources count"})
+    review_due = fields.Dict(metadata={
+        "description": "When an ongoing flag is due a curator's review"})
 
 
 @blp.route("/methodology")
 class Methodology(MethodView):
     @blp.response(200, MethodologySchema)
     def get(self) -> dict:
-        """How ratings and ownership exposure are derived from flags."""
-        current_snapshot()
+        """How ratings and ownership exposure are derived from flags, how evidence grades count
+        and when a flag is due a review."""
+        snapshot = current_snapshot()
         return {
             "rating_rules": rating_rules(),
             "severities": list(SEVERITY_ORDER),
@@ -203,5 +209,17 @@ class Methodology(MethodView):
                 "whole of the vendor's rating; a subsidiary or a 'majority'/'control' stake counts "
                 "as 50%",
                 "status": "concluded when any link in the path has ended",
+            },
+            "weak_sources": weak_source_rule(),
+            "review_due": {
+                "years": snapshot.review_years,
+                "rule": f"an ongoing flag whose newest evidence is older than "
+                f"{snapshot.review_years} years (ESGSCREEN_REVIEW_DUE_YEARS) is review due: a "
+                "curator adds fresh evidence or concludes it through a proposal",
+                "partial_dates": "a date given as a year or a month stands for its last day",
+                "undated": "undated evidence does not count; an ongoing flag with no dated "
+                "evidence is review due",
+                "derived_flags": "never review due: they follow the owned entity's own flags",
+                "queue": "GET /api/v1/flags?review_due=true",
             },
         }

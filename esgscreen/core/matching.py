@@ -306,6 +306,11 @@ def _historical(identifier: Identifier) -> bool:
     return any(word in note for word in _HISTORICAL_WORDS)
 
 
+def is_historical(identifier: Identifier) -> bool:
+    """Whether the identifier's note marks it as a former one (a listing that ended)."""
+    return _historical(identifier)
+
+
 def _confidence_text(identifier: Identifier) -> str:
     text = f"{identifier.confidence} confidence"
     if identifier.confidence != "high" and identifier.note:

@@ -119,6 +119,14 @@ class FlagCode:
 
 
 @dataclass(frozen=True, slots=True)
+class Revision:
+    """The watchlist version in which an entity last changed, and the day it was published."""
+
+    version: int
+    date: str  # ISO 8601 date
+
+
+@dataclass(frozen=True, slots=True)
 class Watchlist:
     """One immutable watchlist version."""
 
@@ -126,6 +134,8 @@ class Watchlist:
     entities: Mapping[str, Entity] = field(default_factory=lambda: MappingProxyType({}))
     taxonomy: Mapping[str, FlagCode] = field(default_factory=lambda: MappingProxyType({}))
     created_at: str | None = None  # ISO 8601 timestamp of the version
+    # Entity id -> the version that last changed it (known for versions read from the store).
+    revisions: Mapping[str, Revision] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def build(
@@ -134,12 +144,14 @@ class Watchlist:
         entities: list[Entity] | tuple[Entity, ...],
         taxonomy: list[FlagCode] | tuple[FlagCode, ...] = (),
         created_at: str | None = None,
+        revisions: Mapping[str, Revision] | None = None,
     ) -> Watchlist:
         return cls(
             version=version,
             entities=MappingProxyType({e.id: e for e in entities}),
             taxonomy=MappingProxyType({c.code: c for c in taxonomy}),
             created_at=created_at,
+            revisions=MappingProxyType(dict(revisions or {})),
         )
 
     @property

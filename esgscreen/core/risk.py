@@ -8,6 +8,11 @@ The rules (also in the README and served by the API):
 - ``green``: on the watchlist with no open concern: no flags, or only *low* flags and
   *concluded* *medium* ones.
 
+A flag is *weakly sourced* when every piece of its evidence has authority ``low`` (a blog,
+repost, summary, aggregator or AI-written wiki): it counts one severity step lower, so it
+cannot by itself make an entity red. A derived ownership-exposure flag is weakly sourced when a
+link of its path rests only on low-authority evidence.
+
 An identifier that is not on the watchlist gets no rating at all: "not found" is not "green".
 """
 
@@ -17,6 +22,53 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from esgscreen.core.model import Entity, Evidence, Flag, Relation
+
+SEVERITY_ORDER = ("critical", "high", "medium", "low")
+
+# The weak-source rule, as data: evidence of these authorities only makes a flag weakly
+# sourced, and a weakly sourced flag counts this many severity steps lower.
+WEAK_AUTHORITIES = ("low",)
+WEAK_SOURCE_STEPS = 1
+
+
+def weakly_sourced(evidence: Iterable[Evidence]) -> bool:
+    """Whether every item of (non-empty) ``evidence`` is of a weak authority."""
+    items = tuple(evidence)
+    return bool(items) and all(e.authority in WEAK_AUTHORITIES for e in items)
+
+
+def _lower(severity: str, steps: int) -> str:
+    index = min(SEVERITY_ORDER.index(severity) + steps, len(SEVERITY_ORDER) - 1)
+    return SEVERITY_ORDER[index]
+
+
+def counted_severity(severity: str, weak: bool) -> str:
+    """The severity a flag counts with in the rating: one step lower when weakly sourced."""
+    return _lower(severity, WEAK_SOURCE_STEPS) if weak else severity
+
+
+def flag_counted_severity(flag: Flag) -> str:
+    return counted_severity(flag.severity, weakly_sourced(flag.evidence))
+
+
+def weak_source_rule() -> dict[str, object]:
+    """The weak-source rule as data, for the methodology the API serves."""
+    return {
+        "weakly_sourced_when": {"every_evidence_authority_in": list(WEAK_AUTHORITIES)},
+        "severity_steps_lower": WEAK_SOURCE_STEPS,
+        "effect": "a weakly sourced flag counts one severity step lower in the rating, so it "
+        "cannot by itself make an entity red; the flag carries weakly_sourced: true",
+        "ownership_exposure": "a derived flag is weakly sourced when a link of its path rests "
+        "only on low-authority evidence; a flagged entity whose own flags are weakly sourced "
+        "passes on its already lowered rating",
+        "authorities": {
+            "primary": "a government, court, regulator or company filing, or the researchers' "
+            "own report",
+            "established": "an established newsroom or NGO",
+            "low": "a blog, repost, summary, aggregator or AI-written wiki",
+        },
+    }
+
 
 # (severity, status) -> rating, checked from the worst rating down.
 RATING_RULES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
@@ -28,7 +80,8 @@ RATING_ORDER = ("red", "orange", "yellow", "green")
 
 
 def rate(flags: Iterable[Flag]) -> str:
-    present = {(f.severity, f.status) for f in flags}
+    """The rating of an entity from its flags, each at its counted severity."""
+    present = {(flag_counted_severity(f), f.status) for f in flags}
     for rating, triggers in RATING_RULES:
         if present.intersection(triggers):
             return rating
@@ -60,7 +113,6 @@ def rating_rules() -> list[dict[str, object]]:
 
 EXPOSURE_CODE = "ownership_exposure"
 MAX_CHAIN = 4  # owners further than this many links from a flagged entity are not followed
-SEVERITY_ORDER = ("critical", "high", "medium", "low")
 RATING_SEVERITY = {"red": "critical", "orange": "high", "yellow": "medium"}
 CONTROL_WORDS = ("majority", "control", "subsidiary", "wholly", "parent", "acquir", "100%")
 # Links through which an entity stands in for another whole: a SPAC that merged into a
@@ -89,6 +141,11 @@ class Exposure:
     severity: str
     status: str
     evidence: tuple[Evidence, ...]
+    weakly_sourced: bool = False  # a link of the path rests only on low-authority evidence
+
+    @property
+    def counted_severity(self) -> str:
+        return counted_severity(self.severity, self.weakly_sourced)
 
 
 def _step_share(relation: Relation) -> tuple[float | None, str]:
@@ -117,11 +174,6 @@ def _links(entities: Mapping[str, Entity]) -> dict[str, list[tuple[str, Exposure
             step = ExposureStep(holder, held, kind, share, relation.share_text, relation.until)
             holders.setdefault(held, []).append((holder, step, relation))
     return holders
-
-
-def _lower(severity: str, steps: int) -> str:
-    index = min(SEVERITY_ORDER.index(severity) + steps, len(SEVERITY_ORDER) - 1)
-    return SEVERITY_ORDER[index]
 
 
 def exposure_severity(target_rating: str, share: float | None) -> str:
@@ -182,7 +234,10 @@ def derive_exposures(
 
 
 def _by_severity(flags: Iterable[Flag]) -> list[Flag]:
-    return sorted(flags, key=lambda f: (f.status != "ongoing", SEVERITY_ORDER.index(f.severity)))
+    return sorted(
+        flags,
+        key=lambda f: (f.status != "ongoing", SEVERITY_ORDER.index(flag_counted_severity(f))),
+    )
 
 
 def _exposure(
@@ -210,13 +265,15 @@ def _exposure(
         severity=exposure_severity(rating, share),
         status="concluded" if any(s.until for s in path) else "ongoing",
         evidence=tuple(evidence),
+        weakly_sourced=any(weakly_sourced(r.evidence) for r in relations),
     )
 
 
-def _exposure_order(exposure: Exposure) -> tuple[int, int, int]:
+def _exposure_order(exposure: Exposure) -> tuple[int, int, int, int]:
     return (
         exposure.status != "ongoing",
-        SEVERITY_ORDER.index(exposure.severity),
+        SEVERITY_ORDER.index(exposure.counted_severity),
+        exposure.weakly_sourced,
         len(exposure.path),
     )
 
@@ -260,10 +317,32 @@ def describe_exposure(exposure: Exposure, names: Mapping[str, str]) -> str:
     text = "; ".join(parts).rstrip(".") + f". {target} is rated {exposure.target_rating}."
     if exposure.weak:
         text += " Weak signal: the stake was not stated."
+    if exposure.weakly_sourced:
+        text += (
+            " Weakly sourced: a link rests only on low-authority sources, so it counts as "
+            f"{exposure.counted_severity}."
+        )
     return text
 
 
 def rate_with_exposure(flags: Iterable[Flag], exposures: Iterable[Exposure]) -> str:
     """The rating from an entity's own flags and the derived ones together."""
-    derived = [Flag(EXPOSURE_CODE, x.severity, x.status, None, "", ()) for x in exposures]
+    derived = [Flag(EXPOSURE_CODE, x.counted_severity, x.status, None, "", ()) for x in exposures]
     return rate([*flags, *derived])
+
+
+def weak_source_notes(flags: Iterable[Flag], exposures: Iterable[Exposure] = ()) -> list[str]:
+    """One sentence per weakly sourced flag (own or derived), saying what it counts as."""
+    notes = [
+        f"The {f.severity} {f.code} flag rests only on low-authority sources (weakly sourced), "
+        f"so it counts as {flag_counted_severity(f)}."
+        for f in flags
+        if weakly_sourced(f.evidence)
+    ]
+    notes += [
+        f"The {x.severity} ownership exposure to {x.target} rests on a low-authority link "
+        f"(weakly sourced), so it counts as {x.counted_severity}."
+        for x in exposures
+        if x.weakly_sourced
+    ]
+    return notes

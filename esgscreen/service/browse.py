@@ -76,6 +76,46 @@ def entity_item(snapshot: Snapshot, entity: Entity) -> dict[str, Any]:
     }
 
 
+def flag_items(
+    snapshot: Snapshot, review_due: bool | None = None, code: str | None = None
+) -> list[dict[str, Any]]:
+    """The curated flags of every entity, by entity name, or only those (not) review due.
+
+    Review-due flags come in the curators' order: undated first, then the oldest newest
+    evidence first.
+    """
+    if review_due:
+        return [
+            {
+                "entity": {"id": due.entity_id, "name": due.entity_name},
+                "code": due.code,
+                "severity": due.severity,
+                "status": "ongoing",
+                "since": due.since,
+                "latest_evidence": due.latest_evidence,
+                "review_due": True,
+            }
+            for due in snapshot.review_due
+            if code is None or due.code == code
+        ]
+    entities = sorted(snapshot.watchlist.entities.values(), key=lambda e: search_key(e.name))
+    return [
+        {
+            "entity": {"id": entity.id, "name": entity.name},
+            "code": view["code"],
+            "severity": view["severity"],
+            "status": view["status"],
+            "since": view["since"],
+            "latest_evidence": view["latest_evidence"],
+            "review_due": view["review_due"],
+        }
+        for entity in entities
+        for view in snapshot.flags[entity.id][: len(entity.flags)]  # curated ones only
+        if (code is None or view["code"] == code)
+        and (review_due is None or view["review_due"] == review_due)
+    ]
+
+
 def _party(snapshot: Snapshot, entity_id: str) -> dict[str, Any]:
     entity = snapshot.watchlist.entities.get(entity_id)
     return {
@@ -116,6 +156,7 @@ def entity_record(snapshot: Snapshot, entity: Entity, versions: list[int]) -> di
             "description": entity.description,
             "products": list(entity.products),
             "identifiers": [identifier_view(i) for i in entity.identifiers],
+            "last_reviewed": snapshot.summaries[entity.id]["last_reviewed"],
         },
         "rating": snapshot.ratings[entity.id],
         "flags": snapshot.flags[entity.id],

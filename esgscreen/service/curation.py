@@ -225,30 +225,62 @@ def _after(watchlist: Watchlist, parsed: Sequence[ch.Change]) -> dict[str, Entit
         raise InvalidProposal(str(error), {f"changes[{error.index}]": [error.message]}) from None
 
 
-def check(watchlist: Watchlist, parsed: Sequence[ch.Change]) -> dict[str, Entity]:
-    """The entities after the changes, if they pass every rule of `watchlist validate`."""
+def check(
+    watchlist: Watchlist,
+    parsed: Sequence[ch.Change],
+    retired_before: Mapping[str, int] | None = None,
+) -> dict[str, Entity]:
+    """The entities after the changes, if they pass every rule of `watchlist validate`.
+
+    A relation may not point to a retired entity: one this proposal retires (the other
+    entity's relation must go in the same proposal) or one `retired_before` (id -> the version
+    that retired it).
+    """
     after = _after(watchlist, parsed)
+    retiring = {
+        c.entity_id: n for n, c in enumerate(parsed)
+        if isinstance(c, ch.RetireEntity) and c.entity_id in watchlist.entities
+    }
+    retired = {eid: f"in version {v}" for eid, v in (retired_before or {}).items()}
+    retired |= {eid: f"by changes[{n}] of this proposal" for eid, n in retiring.items()}
     before = {str(p) for p in validate_entities(watchlist.entities, watchlist.taxonomy)}
-    problems = [p for p in validate_entities(after, watchlist.taxonomy) if str(p) not in before]
+    problems = [
+        p for p in validate_entities(after, watchlist.taxonomy, retired=retired)
+        if str(p) not in before
+    ]
     if problems:
         raise InvalidProposal(
             f"{len(problems)} problem(s): {problems[0]}",
-            _problems_by_change(problems, parsed),
+            _problems_by_change(problems, parsed, _relating(after, retiring)),
         )
     return after
 
 
+def _relating(after: Mapping[str, Entity], retiring: Mapping[str, int]) -> dict[str, list[int]]:
+    """For each entity still relating to one the proposal retires, the retiring changes."""
+    found: dict[str, list[int]] = {}
+    for entity in after.values():
+        for relation in entity.relations:
+            if relation.target in retiring:
+                found.setdefault(entity.id, []).append(retiring[relation.target])
+    return found
+
+
 def _problems_by_change(
-    problems: list[Problem], parsed: Sequence[ch.Change]
+    problems: list[Problem],
+    parsed: Sequence[ch.Change],
+    also: Mapping[str, list[int]] | None = None,
 ) -> dict[str, list[str]]:
     by_entity: dict[str, list[int]] = {}
     for index, change in enumerate(parsed):
         by_entity.setdefault(change.entity_id, []).append(index)
+    for entity_id, indices in (also or {}).items():
+        by_entity.setdefault(entity_id, []).extend(indices)
     errors: dict[str, list[str]] = {}
     for problem in problems:
         entity_id = problem.file.removeprefix("entities/").removesuffix(".yaml")
         indices = by_entity.get(entity_id)
-        keys = [f"changes[{n}]" for n in indices] if indices else ["changes"]
+        keys = [f"changes[{n}]" for n in sorted(set(indices))] if indices else ["changes"]
         for key in keys:
             errors.setdefault(key, []).append(f"{entity_id}: {problem.field}: {problem.message}")
     return errors
@@ -296,7 +328,7 @@ def submit(store: Store, summary: str, raw_changes: Any, actor: audit.Actor) -> 
     parsed = parse_changes(raw_changes)
     with store.write() as session:
         watchlist = _current(store, session)
-        check(watchlist, parsed)
+        check(watchlist, parsed, repository.retired_entities(session))
         return proposals.add(session, summary.strip(), raw_changes, watchlist.version,
                              hashes(watchlist, ch.touched(parsed)), actor)
 
@@ -342,7 +374,7 @@ def approve(store: Store, proposal_id: int, actor: audit.Actor) -> ProposalInfo:
                 "changed; the curator should resubmit it against the current version.",
                 {"entities": sorted(moved)},
             )
-        after = check(watchlist, parsed)
+        after = check(watchlist, parsed, repository.retired_entities(session))
         version = repository.publish(
             session, after.values(), list(watchlist.taxonomy.values()),
             summary=f"Proposal {proposal_id}: {row.summary}", author=str(actor),

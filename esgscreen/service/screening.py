@@ -10,11 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
+from esgscreen.core.freshness import (
+    DEFAULT_REVIEW_YEARS,
+    DueFlag,
+    latest_evidence,
+    review_due,
+    review_queue,
+)
 from esgscreen.core.matching import Matcher, MatchOutcome, Query, parse_query
-from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Watchlist
+from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Revision, Watchlist
 from esgscreen.core.policy import Policy, decide
 from esgscreen.core.risk import (
     Exposure,
@@ -23,6 +31,8 @@ from esgscreen.core.risk import (
     exposure_flag,
     rate,
     rate_with_exposure,
+    weak_source_notes,
+    weakly_sourced,
 )
 
 
@@ -31,7 +41,14 @@ def evidence_view(item: Evidence) -> dict[str, Any]:
             "date": item.date, "title": item.title}
 
 
-def flag_view(flag: Flag) -> dict[str, Any]:
+def flag_view(
+    flag: Flag,
+    today: date,
+    review_years: int = DEFAULT_REVIEW_YEARS,
+    exposure: Exposure | None = None,
+) -> dict[str, Any]:
+    """A flag as answers show it. A derived flag (``exposure`` given) is weakly sourced when its
+    path is, and never review due: it follows its target's own flags."""
     return {
         "code": flag.code,
         "severity": flag.severity,
@@ -39,6 +56,11 @@ def flag_view(flag: Flag) -> dict[str, Any]:
         "since": flag.since,
         "summary": flag.summary,
         "evidence": [evidence_view(e) for e in flag.evidence],
+        "weakly_sourced": (
+            exposure.weakly_sourced if exposure is not None else weakly_sourced(flag.evidence)
+        ),
+        "latest_evidence": latest_evidence(flag.evidence),
+        "review_due": exposure is None and review_due(flag, today, review_years),
     }
 
 
@@ -74,13 +96,14 @@ def exposure_view(exposure: Exposure, names: Mapping[str, str]) -> dict[str, Any
         ],
         "share": exposure.share,
         "weak": exposure.weak,
+        "weakly_sourced": exposure.weakly_sourced,
         "severity": exposure.severity,
         "status": exposure.status,
         "explanation": describe_exposure(exposure, names),
     }
 
 
-def entity_summary(entity: Entity) -> dict[str, Any]:
+def entity_summary(entity: Entity, revision: Revision | None = None) -> dict[str, Any]:
     return {
         "id": entity.id,
         "name": entity.name,
@@ -88,6 +111,9 @@ def entity_summary(entity: Entity) -> dict[str, Any]:
         "kind": entity.kind,
         "country": entity.country,
         "identifiers": [identifier_view(i) for i in entity.identifiers],
+        "last_reviewed": (
+            {"version": revision.version, "date": revision.date} if revision else None
+        ),
     }
 
 
@@ -103,9 +129,21 @@ class Snapshot:
     # Each entity's unchanging part of a match, encoded once: the hot path splices it in.
     entity_json: Mapping[str, str] = field(repr=False, default_factory=dict)
     tail_json: Mapping[str, str] = field(repr=False, default_factory=dict)
+    # Sentences on weakly sourced flags, added to a match's explanation ("" when none).
+    rating_notes: Mapping[str, str] = field(repr=False, default_factory=dict)
+    # The day review-due flags were judged on, the age that makes them due, and the queue.
+    today: date = field(default_factory=date.today)
+    review_years: int = DEFAULT_REVIEW_YEARS
+    review_due: tuple[DueFlag, ...] = ()
 
     @classmethod
-    def build(cls, watchlist: Watchlist) -> Snapshot:
+    def build(
+        cls,
+        watchlist: Watchlist,
+        today: date | None = None,
+        review_years: int = DEFAULT_REVIEW_YEARS,
+    ) -> Snapshot:
+        today = today or date.today()
         entities = watchlist.entities
         names = {e.id: e.name for e in entities.values()}
         own = {e.id: rate(e.flags) for e in entities.values()}
@@ -114,14 +152,21 @@ class Snapshot:
             eid: rate_with_exposure(e.flags, exposures.get(eid, ()))
             for eid, e in entities.items()
         }
-        summaries = {eid: entity_summary(e) for eid, e in entities.items()}
+        summaries = {
+            eid: entity_summary(e, watchlist.revisions.get(eid)) for eid, e in entities.items()
+        }
         flags = {
-            eid: [flag_view(f) for f in e.flags]
-            + [flag_view(exposure_flag(x, names)) for x in exposures.get(eid, ())]
+            eid: [flag_view(f, today, review_years) for f in e.flags]
+            + [flag_view(exposure_flag(x, names), today, review_years, x)
+               for x in exposures.get(eid, ())]
             for eid, e in entities.items()
         }
         exposure_views = {
             eid: [exposure_view(x, names) for x in xs] for eid, xs in exposures.items()
+        }
+        notes = {
+            eid: " ".join(weak_source_notes(e.flags, exposures.get(eid, ())))
+            for eid, e in entities.items()
         }
         return cls(
             watchlist=watchlist,
@@ -137,11 +182,26 @@ class Snapshot:
                             "exposure": exposure_views.get(eid, [])})[1:-1]
                 for eid in entities
             },
+            rating_notes={eid: note for eid, note in notes.items() if note},
+            today=today,
+            review_years=review_years,
+            review_due=tuple(review_queue(entities.values(), today, review_years)),
         )
 
     @property
     def version(self) -> int:
         return self.watchlist.version
+
+    @property
+    def state(self) -> str:
+        """What an answer depends on besides the query: the version and the day review-due
+        flags were judged on (caches and ETags key on it)."""
+        return f"{self.version}.{self.today:%Y%m%d}"
+
+    def explanation(self, entity_id: str, match_explanation: str) -> str:
+        """A match's explanation, with what the weak-source rule did to the rating."""
+        note = self.rating_notes.get(entity_id)
+        return f"{match_explanation} {note}" if note else match_explanation
 
 
 def _json(value: Any) -> str:
@@ -178,7 +238,8 @@ def answer_json(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy) -> st
     })
     matches = ",".join(
         f'{{"entity":{snapshot.entity_json[c.entity_id]},"score":{_json(round(c.score, 4))},'
-        f'"matched_on":{_json(list(c.matched_on))},"explanation":{_json(c.explanation)},'
+        f'"matched_on":{_json(list(c.matched_on))},'
+        f'"explanation":{_json(snapshot.explanation(c.entity_id, c.explanation))},'
         f"{snapshot.tail_json[c.entity_id]}}}"
         for c in outcome.candidates
     )
@@ -231,10 +292,11 @@ def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Poli
             "entity": {"id": entity.id, "name": entity.name},
             "score": round(top.score, 4),
             "matched_on": list(top.matched_on),
-            "explanation": top.explanation,
+            "explanation": snapshot.explanation(entity.id, top.explanation),
             "rating": snapshot.ratings[entity.id],
             "flags": [
-                {"code": f["code"], "severity": f["severity"], "status": f["status"]}
+                {"code": f["code"], "severity": f["severity"], "status": f["status"],
+                 "weakly_sourced": f["weakly_sourced"], "review_due": f["review_due"]}
                 for f in snapshot.flags[entity.id]
             ],
         }
@@ -318,25 +380,27 @@ def screen_batch(
 
 
 class AnswerCache:
-    """Single-screen answers a worker already gave, by watchlist version and query string.
+    """Single-screen answers a worker already gave, by snapshot state and query string.
 
-    An answer depends only on the version, the query and the policy (the policy is in the
-    query string), so repeated checks (the same securities before every trade) skip matching.
+    An answer depends only on the version, the day review-due flags were judged on, the query
+    and the policy (the policy is in the query string), so repeated checks (the same
+    securities before every trade) skip matching.
     It holds at most ``capacity`` answers and empties when full; 0 turns it off. Lookups and
     stores are single dict operations, safe under threads.
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._answers: dict[tuple[int, bytes], str] = {}
+        self._answers: dict[tuple[str, bytes], str] = {}
 
     def __len__(self) -> int:
         return len(self._answers)
 
-    def get(self, version: int, query: bytes, compute: Callable[[], str]) -> str:
+    def get(self, state: str, query: bytes, compute: Callable[[], str]) -> str:
+        """The answer to ``query`` in a snapshot ``state`` (``Snapshot.state``)."""
         if self.capacity <= 0:
             return compute()
-        key = (version, query)
+        key = (state, query)
         answer_text = self._answers.get(key)
         if answer_text is None:
             answer_text = compute()

@@ -2,7 +2,8 @@
 
 A worker asks the database for the current version number at most once per
 ``check_interval`` seconds and rebuilds its snapshot only when that number moved, so every
-worker on one database serves a newly published version within about a second.
+worker on one database serves a newly published version within about a second. A snapshot
+built on an earlier day is rebuilt too: which flags are review due depends on the date.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections import OrderedDict
 from datetime import UTC, date, datetime
 
+from esgscreen.core.freshness import DEFAULT_REVIEW_YEARS
 from esgscreen.service.screening import Snapshot
 from esgscreen.store import repository
 from esgscreen.store.db import Store
@@ -59,10 +61,17 @@ def parse_as_of(text: str) -> int | datetime:
 
 
 class SnapshotCache:
-    def __init__(self, store: Store, check_interval: float = 1.0, settle: bool = True) -> None:
+    def __init__(
+        self,
+        store: Store,
+        check_interval: float = 1.0,
+        settle: bool = True,
+        review_years: int = DEFAULT_REVIEW_YEARS,
+    ) -> None:
         self._store = store
         self._settle = settle
         self._interval = check_interval
+        self.review_years = review_years
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
         self._checked_at = float("-inf")
@@ -77,12 +86,15 @@ class SnapshotCache:
                 return self._current
             with self._store.read() as session:
                 latest = repository.current_version(session)
+                today = date.today()
                 if latest is not None and (
-                    self._current is None or self._current.version != latest
+                    self._current is None
+                    or self._current.version != latest
+                    or self._current.today != today
                 ):
                     watchlist = repository.load_watchlist(session, latest)
                     if watchlist is not None:
-                        self._current = Snapshot.build(watchlist)
+                        self._current = Snapshot.build(watchlist, today, self.review_years)
                         if self._settle:
                             _settle()
             self._checked_at = time.monotonic()
@@ -94,14 +106,15 @@ class SnapshotCache:
         if current is not None and current.version == version:
             return current
         with self._lock:
-            if version in self._past:
+            today = date.today()
+            if version in self._past and self._past[version].today == today:
                 self._past.move_to_end(version)
                 return self._past[version]
             with self._store.read() as session:
                 watchlist = repository.load_watchlist(session, version)
             if watchlist is None:
                 return None
-            snapshot = Snapshot.build(watchlist)
+            snapshot = Snapshot.build(watchlist, today, self.review_years)
             self._past[version] = snapshot
             while len(self._past) > PAST_VERSIONS_KEPT:
                 self._past.popitem(last=False)

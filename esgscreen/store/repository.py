@@ -21,6 +21,7 @@ from esgscreen.core.model import (
     FlagCode,
     Identifier,
     Relation,
+    Revision,
     Watchlist,
 )
 from esgscreen.store import models as m
@@ -103,11 +104,24 @@ def load_watchlist(session: Session, version: int | None = None) -> Watchlist | 
         .where(_valid_at(m.FlagCodeRevision, info.version))
         .order_by(m.FlagCodeRevision.position)
     )
+    rows = list(revisions)
+    published: dict[int, datetime] = {
+        version: created
+        for version, created in session.execute(
+            select(m.WatchlistVersion.id, m.WatchlistVersion.created_at).where(
+                m.WatchlistVersion.id.in_({r.since_version for r in rows})
+            )
+        )
+    }
     return Watchlist.build(
         info.version,
-        [_entity_from_row(r) for r in revisions],
+        [_entity_from_row(r) for r in rows],
         [_flag_code_from_row(c) for c in codes],
         created_at=info.created_at.isoformat(),
+        revisions={
+            r.entity_id: Revision(r.since_version, published[r.since_version].date().isoformat())
+            for r in rows
+        },
     )
 
 
@@ -124,6 +138,17 @@ def entity_versions(session: Session, entity_id: str) -> list[int]:
         if until is not None:
             versions.add(until)
     return sorted(versions)
+
+
+def retired_entities(session: Session) -> dict[str, int]:
+    """Entities no longer on the current watchlist, each with the version that retired it."""
+    revision = m.EntityRevision
+    rows = session.execute(
+        select(revision.entity_id, func.max(revision.until_version))
+        .group_by(revision.entity_id)
+        .having(func.count(revision.id) == func.count(revision.until_version))
+    )
+    return {entity_id: version for entity_id, version in rows}
 
 
 def _evidence(rows: Iterable[m.Evidence]) -> tuple[Evidence, ...]:

@@ -210,6 +210,12 @@ class EvidenceSchema(FileSchema):
     publisher = Text(required=True, metadata=_describe("Who published the source."))
     authority = _choice(
         AUTHORITIES,
+        required=True,
+        error_messages={
+            "required": "is required: grade the source primary (a government, court, regulator, "
+            "company filing or the researchers' own report), established (an established "
+            "newsroom or NGO) or low (a blog, repost, summary, aggregator or AI-written wiki)"
+        },
         metadata=_describe(
             "How much the source can carry: primary (a government, court, regulator, company "
             "filing or the researchers' own report), established (an established newsroom or "

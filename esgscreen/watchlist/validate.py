@@ -1,9 +1,11 @@
 """Checks of watchlist data, reported as problems a curator can act on.
 
 A `Problem` names the file, the field (a dotted path such as `identifiers[0].value`) and what is
-wrong. The schema checks one file; `validate_entities` adds the rules that span files: unique ids,
-relation targets, flag codes from the taxonomy, identifier checksums and canonical form, and one
-entity per identifier.
+wrong. The schema checks one file (every evidence item graded, no relation ending before it
+began); `validate_entities` adds the rules that span files: unique ids, relation targets (never an
+entity retired from the watchlist), flag codes from the taxonomy, identifier checksums and
+canonical form, one entity per identifier, and no listing shown as current on an entity that
+merged or closed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from esgscreen.core.errors import InvalidIdentifier
 from esgscreen.core.identifiers import normalise_exchange, normalise_identifier, parse_ticker
+from esgscreen.core.matching import is_historical
 from esgscreen.core.model import Entity, FlagCode
 from esgscreen.watchlist.schema import EntityFileSchema, entity_to_dict
 
@@ -56,10 +59,13 @@ class WatchlistInvalid(Exception):
 def validate_entities(
     entities: Mapping[str, Entity] | Iterable[Entity],
     taxonomy: Mapping[str, FlagCode] | None,
+    *,
+    retired: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """Schema and cross-entity checks of entities that did not come from files (the store, a
     curation proposal). Problems name `entities/<id>.yaml`, the file the entity would be written
-    to. With `taxonomy` None, flag codes are not checked."""
+    to. With `taxonomy` None, flag codes are not checked. `retired` maps the ids of entities
+    retired from the watchlist to when or how (e.g. "in version 7"), for relations to them."""
     pairs: Iterable[tuple[str | None, Entity]] = (
         entities.items() if isinstance(entities, Mapping) else ((None, e) for e in entities)
     )
@@ -76,7 +82,7 @@ def validate_entities(
         except ValidationError as error:
             problems += validation_problems(error, _ENTITY_SCHEMA, file)
         entries.append((file, entity))
-    return ordered(problems + cross_check(entries, taxonomy))
+    return ordered(problems + cross_check(entries, taxonomy, retired=retired or {}))
 
 
 def validation_problems(error: ValidationError, schema: Schema, file: str) -> list[Problem]:
@@ -91,11 +97,13 @@ def cross_check(
     taxonomy: Mapping[str, FlagCode] | None,
     *,
     unreadable_ids: Collection[str] = (),
+    retired: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """The rules that span entities, for entities that each passed the schema.
 
     `entries` pairs each entity with the file it came from (or would be written to);
-    relations to `unreadable_ids` (files with problems of their own) are not reported again.
+    relations to `unreadable_ids` (files with problems of their own) are not reported again;
+    relations to `retired` ids are refused as such.
     """
     problems: list[Problem] = []
     first_file: dict[str, str] = {}
@@ -114,7 +122,10 @@ def cross_check(
     identifiers: dict[tuple[str, str, str | None], tuple[str, str, int]] = {}
     for file, entity in entries:
         problems += _identifier_problems(file, entity, identifiers)
-        problems += _relation_problems(file, entity, first_file.keys() | set(unreadable_ids))
+        problems += _listing_problems(file, entity)
+        problems += _relation_problems(
+            file, entity, first_file.keys() | set(unreadable_ids), retired or {}
+        )
         if taxonomy is not None:
             problems += _flag_problems(file, entity, taxonomy)
     return problems
@@ -194,13 +205,46 @@ def _canonical_exchange(
     return canonical, []
 
 
-def _relation_problems(file: str, entity: Entity, ids: Collection[str]) -> list[Problem]:
+RETIRED_STATUSES = ("merged", "defunct")
+
+
+def _listing_problems(file: str, entity: Entity) -> list[Problem]:
+    """A merged or defunct company has no current listing: each ticker must say it is former
+    (the matcher then treats it as historical, never as the entity's current symbol)."""
+    if entity.status not in RETIRED_STATUSES:
+        return []
+    return [
+        Problem(
+            file,
+            f"identifiers[{index}].note",
+            f"ticker {identifier.value} is shown as a current listing, but the entity is "
+            f"{entity.status}: say in the note that it is a former listing (e.g. 'Former "
+            "listing, delisted 2021-08-30')",
+        )
+        for index, identifier in enumerate(entity.identifiers)
+        if identifier.type == "ticker" and not is_historical(identifier)
+    ]
+
+
+def _relation_problems(
+    file: str, entity: Entity, ids: Collection[str], retired: Mapping[str, str]
+) -> list[Problem]:
     problems: list[Problem] = []
     for index, relation in enumerate(entity.relations):
         where = f"relations[{index}].target"
         if relation.target == entity.id:
             problems.append(
                 Problem(file, where, "points to this entity itself: a relation links two entities")
+            )
+        elif relation.target not in ids and relation.target in retired:
+            problems.append(
+                Problem(
+                    file,
+                    where,
+                    f"'{relation.target}' was retired from the watchlist "
+                    f"{retired[relation.target]}: remove this relation (or point it to the "
+                    "entity that carries on)",
+                )
             )
         elif relation.target not in ids:
             problems.append(

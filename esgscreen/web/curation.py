@@ -246,6 +246,18 @@ def add_evidence(entity_id: str) -> ResponseReturnValue:
                            flags=_flag_choices(entity)), 200 if request.method == "GET" else 422
 
 
+@bp.get("/review-due")
+@login_required(role="curator")
+def review_due() -> ResponseReturnValue:
+    """Ongoing flags whose newest evidence is old (or undated): refresh or conclude each."""
+    snapshot = services().snapshots.current()
+    if snapshot is None:
+        abort(503, description="No watchlist version has been published yet.")
+    return render_template("curation/review_due.html", due=snapshot.review_due,
+                           years=snapshot.review_years, version=snapshot.version,
+                           titles={c.code: c.title for c in snapshot.watchlist.taxonomy.values()})
+
+
 @bp.route("/entities/<entity_id>/close", methods=["GET", "POST"])
 @login_required(role="curator")
 def close_flag(entity_id: str) -> ResponseReturnValue:

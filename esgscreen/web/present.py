@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from esgscreen.core.model import SEVERITIES
+from esgscreen.core.risk import counted_severity
 
 VERDICTS = {
     "match": "On the watchlist",
@@ -55,6 +56,20 @@ AUTHORITY_HINTS = {
 AUTHORITY_CHOICES = [
     (key, f"{AUTHORITY_WORDS[key]}: {AUTHORITY_HINTS[key]}") for key in AUTHORITY_WORDS
 ]
+AUTHORITY_ORDER = {"primary": 0, "established": 1, "low": 2}
+
+
+def by_authority(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Evidence with primary sources first, then established, then low (ungraded last); the
+    curated order is kept within a grade."""
+    return sorted(items, key=lambda item: AUTHORITY_ORDER.get(item.get("authority") or "", 3))
+
+
+def counted_as(severity: str) -> str:
+    """The severity a weakly sourced flag of ``severity`` counts as."""
+    return counted_severity(severity, True)
+
+
 RATING_ORDER = {"red": 0, "orange": 1, "yellow": 2, "green": 3}
 ACTION_ORDER = {"exclude": 0, "restrict": 1, "review": 2, "clear": 3}
 STATUS_ORDER = {"match": 0, "possible_match": 1, "no_match": 2, "error": 3}

@@ -13,7 +13,8 @@ from esgscreen.store import audit, keys, repository
 from esgscreen.store.audit import Actor
 from tests.conftest import make_app
 
-EVIDENCE = {"url": "https://example.org/report", "publisher": "Example Lab", "date": "2026-01"}
+EVIDENCE = {"url": "https://example.org/report", "publisher": "Example Lab", "authority": "primary",
+            "date": "2026-01"}
 
 
 def key(app: Flask, role: str, name: str) -> dict[str, str]:
@@ -106,6 +107,14 @@ def test_roles_and_keys_are_required(app: Flask) -> None:
         ({"op": "close_flag", "entity_id": "cellebrite", "code": "sanctions"}, "no flag"),
         ({"op": "add_evidence", "entity_id": "cellebrite", "code": "forensic_extraction_misuse",
           "evidence": {**EVIDENCE, "authority": "rumour"}}, "authority"),
+        ({"op": "add_evidence", "entity_id": "cellebrite", "code": "forensic_extraction_misuse",
+          "evidence": {"url": "https://example.org/x", "publisher": "X"}}, "authority"),
+        ({"op": "add_relation", "entity_id": "cellebrite",
+          "relation": {"type": "owned_by", "target": "sun-corporation", "since": "2022",
+                       "until": "2021-06"}}, "until: is before since"),
+        ({"op": "add_identifier", "entity_id": "twc-tech-holdings-ii",
+          "identifier": {"type": "ticker", "value": "TWCT", "exchange": "XNAS"}},
+         "shown as a current listing, but the entity is merged"),
         ("not an object", "op must be one of"),
     ],
 )
@@ -139,6 +148,32 @@ def test_evidence_authority_reaches_the_published_version(app: Flask) -> None:
     record = client.get("/api/v1/entities/sun-corporation").get_json()
     (flag,) = [f for f in record["flags"] if f["summary"] == "A new finding."]
     assert flag["evidence"][0]["authority"] == "established"
+
+
+def test_no_relation_to_a_retired_entity(app: Flask) -> None:
+    client = app.test_client()
+    curator, reviewer = key(app, "curator", "carol"), key(app, "reviewer", "rita")
+    refused = client.post("/api/v1/proposals", headers=curator, json={
+        "summary": "Retire Sun", "changes": [
+            {"op": "retire_entity", "entity_id": "sun-corporation"}]})
+    assert refused.status_code == 422
+    errors = refused.get_json()["errors"]["changes[0]"]
+    assert any(e.startswith("cellebrite: relations[") and "'sun-corporation' was retired from "
+               "the watchlist by changes[0] of this proposal" in e for e in errors), errors
+
+    retired = client.post("/api/v1/proposals", headers=curator, json={
+        "summary": "Retire Area", "changes": [{"op": "retire_entity", "entity_id": "area-spa"}]})
+    assert retired.status_code == 201, retired.get_json()
+    approved = client.post(f"/api/v1/proposals/{retired.get_json()['id']}/approve",
+                           headers=reviewer)
+    assert approved.get_json()["result_version"] == 2
+    again = client.post("/api/v1/proposals", headers=curator, json={
+        "summary": "Link to Area", "changes": [
+            {"op": "add_relation", "entity_id": "sun-corporation",
+             "relation": {"type": "owned_by", "target": "area-spa"}}]})
+    assert again.status_code == 422
+    assert "'area-spa' was retired from the watchlist in version 2" in " ".join(
+        again.get_json()["errors"]["changes[0]"])
 
 
 def test_identifiers_are_stored_canonical(app: Flask) -> None:

@@ -61,7 +61,10 @@ def test_elettronica_holders_are_exposed_only_through_the_computed_chain(
     rcs = exposures(body)["rcs-lab"]
     assert [step["held"] for step in rcs["path"]] == ["elettronica-spa", "cy4gate", "rcs-lab"]
     assert rcs["share"] < 10  # a minority of a majority of a controlled company
-    assert body["rating"] == "yellow"
+    # Cy4gate's hold on RCS Lab rests only on a low-authority translation: the weakly sourced
+    # link lowers the medium exposure one more step, to low.
+    assert rcs["weakly_sourced"] is True and rcs["severity"] == "medium"
+    assert body["rating"] == "green"
 
 
 def test_alibaba_exits_sensetime_but_keeps_megvii(bundled_client: FlaskClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,9 @@ from esgscreen.store import repository
 from tests.conftest import WATCHLIST_DIR, make_app
 
 REPO = Path(__file__).parents[2]
+
+
+VALID_FIXTURE = Path(__file__).parents[1] / "watchlist" / "fixtures" / "valid"
 
 
 @pytest.fixture
@@ -40,6 +44,21 @@ def test_validate_passes_on_the_bundled_watchlist(empty_app: Flask) -> None:
     result = run(empty_app, "watchlist", "validate")
     assert result.exit_code == 0, result.output
     assert "entity files are valid" in result.output
+    assert re.search(r"\n\d+ ongoing flag\(s\) are review due \(newest evidence older than 3 "
+                     r"years", result.output), result.output
+    assert "weakly sourced" in result.output
+
+
+@pytest.mark.parametrize(("years", "due"), [(1, 1), (100, 0)])
+def test_validate_counts_review_due_flags_by_the_configured_age(
+    database_url: str, years: int, due: int
+) -> None:
+    # The fixture's one ongoing flag has its newest evidence from 2024-12-16.
+    app = make_app(database_url, REVIEW_DUE_YEARS=years)
+    result = run(app, "watchlist", "validate", str(VALID_FIXTURE))
+    assert result.exit_code == 0, result.output
+    assert f"{due} ongoing flag(s) are review due (newest evidence older than {years} " in (
+        result.output)
 
 
 def test_validate_fails_clearly_on_broken_files(empty_app: Flask, tmp_path: Path) -> None:

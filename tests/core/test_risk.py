@@ -6,20 +6,32 @@ import pytest
 
 from esgscreen.core.model import Entity, Evidence, Flag, Relation
 from esgscreen.core.risk import (
+    counted_severity,
     derive_exposures,
     describe_exposure,
     exposure_flag,
     exposure_severity,
     rate,
     rate_with_exposure,
+    weak_source_notes,
+    weak_source_rule,
+    weakly_sourced,
     worst,
 )
 
-EV = (Evidence("https://example.org/a", "Example"),)
+EV = (Evidence("https://example.org/a", "Example", authority="established"),)
+BLOG = Evidence("https://blog.example/a", "A blog", authority="low")
+REPOST = Evidence("https://repost.example/a", "A repost", authority="low")
+FILING = Evidence("https://sec.example/a", "A filing", authority="primary")
 
 
-def flag(severity: str, status: str = "ongoing", code: str = "targeted_spyware") -> Flag:
-    return Flag(code, severity, status, "2021", "summary", EV)
+def flag(severity: str, status: str = "ongoing", code: str = "targeted_spyware",
+         evidence: tuple[Evidence, ...] = EV) -> Flag:
+    return Flag(code, severity, status, "2021", "summary", evidence)
+
+
+def weak(severity: str, status: str = "ongoing", code: str = "targeted_spyware") -> Flag:
+    return flag(severity, status, code, (BLOG, REPOST))
 
 
 @pytest.mark.parametrize(
@@ -38,6 +50,51 @@ def flag(severity: str, status: str = "ongoing", code: str = "targeted_spyware")
 )
 def test_rating_rules(flags: list[Flag], expected: str) -> None:
     assert rate(flags) == expected
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        ((BLOG,), True),
+        ((BLOG, REPOST), True),
+        ((BLOG, FILING), False),
+        ((EV[0],), False),
+        ((), False),
+        ((Evidence("https://example.org/u", "Ungraded"),), False),
+    ],
+)
+def test_weakly_sourced_means_every_source_is_low(evidence: tuple[Evidence, ...],
+                                                  expected: bool) -> None:
+    assert weakly_sourced(evidence) is expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([weak("critical")], "orange"),  # counts as high: never red by itself
+        ([weak("critical"), flag("critical")], "red"),
+        ([weak("critical", "concluded")], "yellow"),
+        ([weak("high")], "yellow"),
+        ([weak("medium")], "green"),
+        ([weak("low")], "green"),
+        ([weak("critical"), flag("medium")], "orange"),
+        ([flag("critical", evidence=(BLOG, FILING))], "red"),  # one strong source is enough
+    ],
+)
+def test_weakly_sourced_flags_count_one_step_lower(flags: list[Flag], expected: str) -> None:
+    assert rate(flags) == expected
+
+
+def test_weak_source_rule_is_data() -> None:
+    rule = weak_source_rule()
+    assert rule["weakly_sourced_when"] == {"every_evidence_authority_in": ["low"]}
+    assert rule["severity_steps_lower"] == 1
+    assert counted_severity("critical", True) == "high"
+    assert counted_severity("low", True) == "low"
+    assert counted_severity("critical", False) == "critical"
+    (note,) = weak_source_notes([weak("critical"), flag("high")])
+    assert note == ("The critical targeted_spyware flag rests only on low-authority sources "
+                    "(weakly sourced), so it counts as high.")
 
 
 def test_worst_rating() -> None:
@@ -142,3 +199,39 @@ def test_cycles_end() -> None:
     exposures = derive_exposures(world, {e.id: rate(e.flags) for e in world.values()})
     assert set(exposures) == {"b", "c"}
     assert all(len(x.path) <= 3 for xs in exposures.values() for x in xs)
+
+
+def test_exposure_through_a_weakly_sourced_link_counts_one_step_lower() -> None:
+    world = entities(
+        Entity("vendor", "Vendor", "vendor", flags=(flag("critical"),),
+               relations=(Relation("owned_by", "rumoured", 100.0, evidence=(BLOG,)),
+                          Relation("owned_by", "owner", 100.0, evidence=(BLOG, FILING)))),
+        Entity("rumoured", "Rumoured Owner", "investor"),
+        Entity("owner", "Owner", "investor"),
+    )
+    exposures = derive_exposures(world, {e.id: rate(e.flags) for e in world.values()})
+    (rumoured,) = exposures["rumoured"]
+    assert rumoured.weakly_sourced and rumoured.severity == "critical"
+    assert rumoured.counted_severity == "high"
+    assert rate_with_exposure((), exposures["rumoured"]) == "orange"
+    assert "Weakly sourced: a link rests only on low-authority sources, so it counts as high." in (
+        describe_exposure(rumoured, {}))
+    (owner,) = exposures["owner"]
+    assert not owner.weakly_sourced
+    assert rate_with_exposure((), exposures["owner"]) == "red"
+    (note,) = weak_source_notes((), exposures["rumoured"])
+    assert "ownership exposure to vendor" in note and "counts as high" in note
+
+
+def test_a_target_rated_on_weak_flags_passes_on_its_lowered_rating() -> None:
+    world = entities(
+        Entity("vendor", "Vendor", "vendor", flags=(weak("critical"),),
+               relations=(owned_by("owner", 100.0),)),
+        Entity("owner", "Owner", "investor"),
+    )
+    own = {e.id: rate(e.flags) for e in world.values()}
+    assert own["vendor"] == "orange"
+    (exposure,) = derive_exposures(world, own)["owner"]
+    assert exposure.target_rating == "orange" and exposure.severity == "high"
+    assert not exposure.weakly_sourced  # the link itself is well sourced: no second step
+    assert rate_with_exposure((), (exposure,)) == "orange"

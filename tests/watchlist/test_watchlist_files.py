@@ -182,7 +182,7 @@ def test_dates_are_always_quoted() -> None:
 )
 def test_prose_round_trips(text: str) -> None:
     flag = Flag("civil_society_alert", "low", "ongoing", None, text,
-                (Evidence("https://example.org/x", "P", title=text),))  # fmt: skip
+                (Evidence("https://example.org/x", "P", title=text, authority="low"),))  # fmt: skip
     entity = Entity(
         id="x", name=text.split("\n")[0][:40].strip(), kind="vendor", description=text,
         products=(text[:12].strip(),), flags=(flag,),

@@ -26,7 +26,7 @@ from esgscreen.watchlist.schema import (
     load_entity,
 )
 
-EVIDENCE = {"url": "https://example.org/report", "publisher": "Example Lab"}
+EVIDENCE = {"url": "https://example.org/report", "publisher": "Example Lab", "authority": "primary"}
 
 
 def entity(**fields: Any) -> dict[str, Any]:
@@ -74,7 +74,7 @@ FULL = Entity(
             "ongoing",
             "2021",
             "A summary.",
-            (Evidence("https://example.org/b", "Example Lab"),),
+            (Evidence("https://example.org/b", "Example Lab", authority="primary"),),
         ),
     ),
 )
@@ -203,7 +203,7 @@ def test_flag_needs_evidence() -> None:
 )
 def test_evidence_url_must_be_a_web_address(url: str) -> None:
     flag = {"code": "x", "severity": "low", "status": "ongoing", "summary": "s",
-            "evidence": [{"url": url, "publisher": "P"}]}  # fmt: skip
+            "evidence": [{"url": url, "publisher": "P", "authority": "low"}]}  # fmt: skip
     assert "full web address" in errors(entity(flags=[flag]))["flags"][0]["evidence"][0]["url"][0]
 
 
@@ -220,6 +220,13 @@ def test_exchange_belongs_to_tickers_only() -> None:
     assert "is required for a ticker" in found["identifiers"][0]["exchange"][0]
     assert "only tickers have an exchange" in found["identifiers"][1]["exchange"][0]
     assert "4-character MIC" in found["identifiers"][2]["exchange"][0]
+
+
+def test_evidence_needs_an_authority() -> None:
+    flag = {"code": "x", "severity": "low", "status": "ongoing", "summary": "s",
+            "evidence": [{"url": "https://example.org/r", "publisher": "P"}]}  # fmt: skip
+    found = errors(entity(flags=[flag]))["flags"][0]["evidence"][0]["authority"]
+    assert found[0].startswith("is required: grade the source primary")
 
 
 @pytest.mark.parametrize("authority", ["Primary", "secondary", "", 1])

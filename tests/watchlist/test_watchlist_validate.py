@@ -64,6 +64,11 @@ def test_problem_reads_as_file_field_message() -> None:
         ("ticker-without-exchange.yaml", "identifiers[0].exchange", "is required for a ticker"),
         ("self-relation.yaml", "relations[0].target", "points to this entity itself"),
         ("unquoted-date.yaml", "flags[0].since", "write the date in quotes, '2021'"),
+        ("evidence-without-authority.yaml", "flags[0].evidence[1].authority",
+         "is required: grade the source primary"),
+        ("until-before-since.yaml", "relations[0].until", "is before since ('2021-08')"),
+        ("merged-with-current-ticker.yaml", "identifiers[1].note",
+         "ticker EXAQU is shown as a current listing, but the entity is merged"),
     ],
 )
 def test_broken_file_is_reported(watchlist_dir: Path, name: str, field: str, message: str) -> None:
@@ -143,7 +148,7 @@ def test_taxonomy_code_defined_twice(watchlist_dir: Path) -> None:
 
 # --- entities that did not come from files --------------------------------------------------
 
-EVIDENCE = (Evidence("https://example.org/r", "Example Lab"),)
+EVIDENCE = (Evidence("https://example.org/r", "Example Lab", authority="primary"),)
 
 
 @pytest.fixture
@@ -159,6 +164,24 @@ def taxonomy() -> dict:
 def test_valid_entities_have_no_problems(watchlist: dict[str, Entity], taxonomy: dict) -> None:
     assert validate_entities(watchlist, taxonomy) == []
     assert validate_entities(list(watchlist.values()), taxonomy) == []
+
+
+def test_merged_entity_with_only_former_listings_is_valid(watchlist_dir: Path) -> None:
+    problems = with_broken(watchlist_dir, "merged-with-current-ticker.yaml")
+    assert [p.field for p in problems] == ["identifiers[1].note"]
+
+
+def test_relation_to_a_retired_entity_says_so(
+    watchlist: dict[str, Entity], taxonomy: dict
+) -> None:
+    remaining = {k: v for k, v in watchlist.items() if k != "sun-corporation"}
+    problems = validate_entities(remaining, taxonomy, retired={"sun-corporation": "in version 7"})
+    [problem] = [p for p in problems if p.field.startswith("relations")]
+    assert problem.file == "entities/cellebrite.yaml"
+    assert problem.message.startswith(
+        "'sun-corporation' was retired from the watchlist in version 7: remove this relation")
+    unknown = validate_entities(remaining, taxonomy)
+    assert "no entity has the id 'sun-corporation'" in str(unknown)
 
 
 def test_entity_checks_cover_schema_and_cross_rules(

@@ -46,7 +46,7 @@ EVIL_EVIDENCE_TITLE = "Report <b onclick=alert(3)>bold</b>"
 def evil_entity() -> Entity:
     """An entity whose every text is markup: each must show as text, never run."""
     evidence = Evidence("https://example.org/report?a=1&b=<2>", "Lab <i>italic</i>",
-                        "2024-03-01", EVIL_EVIDENCE_TITLE)
+                        "2024-03-01", EVIL_EVIDENCE_TITLE, "low")
     return Entity(
         id=EVIL_ID,
         name=EVIL_NAME,

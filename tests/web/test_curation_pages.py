@@ -58,6 +58,7 @@ NEW_ENTITY = {
     "flag_summary": "Sells spyware to governments, per a forensic report.",
     "evidence_url": "https://example.org/report",
     "evidence_publisher": "Example Lab",
+    "evidence_authority": "primary",
     "evidence_date": "2025-06-01",
 }
 
@@ -97,6 +98,7 @@ def test_propose_review_and_approve_through_the_forms(curation_app: Flask) -> No
     with curation_app.extensions["esgscreen"].store.read() as session:
         entity = repository.load_watchlist(session).entities["example-spyware"]
     assert entity.flags[0].evidence[0].publisher == "Example Lab"
+    assert entity.flags[0].evidence[0].authority == "primary"
     screened = rita.get("/api/v1/screen?lei=5493001KJTIIGC8Y1R12").get_json()
     assert screened["matches"][0]["entity"]["id"] == "example-spyware"
 
@@ -114,6 +116,10 @@ def test_bad_proposals_are_explained_and_nothing_is_recorded(curation_app: Flask
     no_evidence = {**NEW_ENTITY, "evidence_url": "", "evidence_publisher": "",
                    "csrf_token": token}
     assert carol.post("/curation/propose/entity", data=no_evidence).status_code == 422
+    ungraded = {**NEW_ENTITY, "evidence_authority": "", "csrf_token": token}
+    response = carol.post("/curation/propose/entity", data=ungraded)
+    assert response.status_code == 422
+    assert "authority: is required" in response.get_data(as_text=True)
     taken = {**NEW_ENTITY, "id": "nso-group", "csrf_token": token}
     assert "already an entity" in carol.post("/curation/propose/entity",
                                              data=taken).get_data(as_text=True)
@@ -132,7 +138,8 @@ def test_add_evidence_close_flag_and_reject(curation_app: Flask) -> None:
     flag_value = re.search(r'<option value="([a-z_]+\|[0-9-]*)"', page).group(1)
     response = cody.post("/curation/entities/sandvine/evidence", data={
         "flag": flag_value, "evidence_url": "https://example.org/new",
-        "evidence_publisher": "Example Lab", "evidence_date": "2026-02",
+        "evidence_publisher": "Example Lab", "evidence_authority": "established",
+        "evidence_date": "2026-02",
         "csrf_token": csrf_token(cody, "/curation/entities/sandvine/evidence")})
     assert response.status_code == 303
     evidence_url = response.headers["Location"]
@@ -201,6 +208,7 @@ def test_four_eyes_in_the_browser(curation_server: str, page) -> None:  # noqa: 
     page.get_by_label("Kind").select_option("vendor")
     page.get_by_label("Flag", exact=True).select_option("targeted_spyware")
     page.get_by_label("Severity").select_option("critical")
+    page.get_by_label("Authority of the source").select_option("primary")
     shot(page, "curation-propose-entity")
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_url("**/curation/proposals/*")

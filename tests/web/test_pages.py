@@ -10,10 +10,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from esgscreen.store import audit, users
+from esgscreen.core.model import Entity, Evidence, Flag
+from esgscreen.store import audit, repository, users
+from esgscreen.store.db import Store
 from esgscreen.web import CONTENT_SECURITY_POLICY
 from esgscreen.web.auth import login_required
 from tests.conftest import make_app
+from tests.factories import TAXONOMY
 from tests.web.conftest import EVIL_ALIAS, EVIL_ID, EVIL_NAME, csrf_token
 
 PASSWORD = "correct horse battery"
@@ -353,3 +356,65 @@ def test_upload_without_a_file_or_too_large(bundled_app: Flask) -> None:
     response = upload(client, b"name\n" + b"Some Company\n" * 400)
     assert response.status_code == 413
     assert "larger than this service accepts" in response.get_data(as_text=True)
+
+
+# graded evidence, weak sources, review due ----------------------------------------------------
+
+
+def graded_app(store: Store) -> Flask:
+    low = Evidence("https://blog.example/copy", "A blog", "2025-10", "Copy", "low")
+    press = Evidence("https://news.example/story", "Example News", "2025-09", "Story",
+                     "established")
+    filing = Evidence("https://regulator.example/notice", "Example Regulator", "2025-08",
+                      "Notice", "primary")
+    old = Evidence("https://news.example/2011", "Old News", "2011-08-27", "Old story",
+                   "established")
+    entity = Entity("graded-vendor", "Gradedvendor Systems Ltd", "vendor", flags=(
+        Flag("targeted_spyware", "critical", "ongoing", "2025", "Well sourced.",
+             (low, press, filing)),
+        Flag("sanctions", "high", "ongoing", "2025", "Copies only.", (low,)),
+        Flag("litigation", "medium", "ongoing", "2011", "An old case.", (old,)),
+    ))
+    with store.write() as session:
+        repository.publish(session, [entity], list(TAXONOMY), summary="t", author="tests")
+    return make_app(store.url)
+
+
+def flag_articles(page: str) -> dict[str, str]:
+    """Each flag's <article> on a page, by its summary."""
+    articles = re.findall(r'<article class="flag .*?</article>', page, re.S)
+    return {re.search(r'class="flag-summary">([^<]*)<', a).group(1): a for a in articles}
+
+
+def test_entity_page_grades_each_source_primary_first(store: Store) -> None:
+    client = graded_app(store).test_client()
+    for path in ("/entities/graded-vendor", "/record?q=Gradedvendor+Systems+Ltd"):
+        flags = flag_articles(client.get(path).get_data(as_text=True))
+        spyware = flags["Well sourced."]
+        assert spyware.index("Primary source") < spyware.index("Established outlet") < (
+            spyware.index("Low authority"))
+        assert spyware.index("regulator.example") < spyware.index("blog.example")
+        assert "Weakly sourced" not in spyware and "Review due" not in spyware
+        weak = flags["Copies only."]
+        assert "Weakly sourced" in weak
+        assert "counts as medium severity in the rating" in weak
+        old = flags["An old case."]
+        assert "Review due" in old and "no evidence newer than 2011-08-27" in old
+
+
+def test_curators_see_the_flags_due_a_review(store: Store) -> None:
+    app = graded_app(store)
+    make_user(app, "cody", "curator")
+    client = app.test_client()
+    sign_in(client, "cody", next_url="/curation/review-due")
+    page = client.get("/curation/review-due").get_data(as_text=True)
+    assert "Flags due a review" in page and "more than 3 years" in page
+    assert 'href="/entities/graded-vendor"' in page and "2011-08-27" in page
+    assert "litigation" in page and "targeted_spyware" not in page
+    assert 'href="/curation/entities/graded-vendor/evidence"' in page
+    queue = client.get("/curation/").get_data(as_text=True)
+    assert 'href="/curation/review-due"' in queue
+    make_user(app, "sam")
+    screener = app.test_client()
+    sign_in(screener, "sam")
+    assert screener.get("/curation/review-due").status_code == 403

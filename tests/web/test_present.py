@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from esgscreen.web.present import describe_relation, group_flags, timeline, weight_shares
+from esgscreen.web.present import (
+    by_authority,
+    counted_as,
+    describe_relation,
+    group_flags,
+    timeline,
+    weight_shares,
+)
 
 
 def flag(code: str, severity: str, status: str = "ongoing", since: str | None = None,
@@ -64,3 +71,14 @@ def test_weight_shares() -> None:
     assert rows[-1]["share"] == 75.0
     empty = weight_shares({"weight": {"total": 0.0, "by_rating": {"red": 0.0}}})
     assert empty[0]["share"] is None
+
+
+def test_primary_sources_come_first_in_curated_order_within_a_grade() -> None:
+    items = [{"url": "a", "authority": "low"}, {"url": "b", "authority": "established"},
+             {"url": "c"}, {"url": "d", "authority": "primary"},
+             {"url": "e", "authority": "established"}]
+    assert [i["url"] for i in by_authority(items)] == ["d", "b", "e", "a", "c"]
+
+
+def test_a_weak_flag_counts_one_step_lower() -> None:
+    assert counted_as("critical") == "high" and counted_as("low") == "low"
