@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test run test lint bench eval schemas clean
+.PHONY: install install-test run test audit lint bench eval schemas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ run: install
 	ESGSCREEN_PUBLIC_READ=$${ESGSCREEN_PUBLIC_READ:-true} $(BIN)/esgscreen serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/ruff check esgscreen tests bench wsgi.py
+	$(BIN)/ruff check esgscreen tests bench tools wsgi.py gunicorn.conf.py .ci/audit.py
+	$(BIN)/python .ci/audit.py
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Known vulnerabilities in the installed packages (see .ci/audit.py for the policy).
+audit: install-test
+	$(BIN)/python .ci/audit.py
 
 bench: install-test
 	$(BIN)/python bench/match.py

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from esgscreen import logs, settings
+from esgscreen import edge, logs, settings
 from esgscreen.api import problems
 from esgscreen.extensions import LazyCookieSessions
 from esgscreen.plugin import ESGScreen
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # The app's own config is the service's settings: the whole app is the service.
     ESGScreen(app, url_prefix="", config=app.config)
+    edge.trust_proxies(app)
     # As the host, it answers every other error (unknown paths too) as problem+json.
     problems.register_error_handlers(app)
     return app

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from esgscreen.api.document import OPENAPI_FILE, openapi_text
+from esgscreen.core import bounds
 from esgscreen.core.freshness import review_queue
 from esgscreen.core.risk import weakly_sourced
 from esgscreen.core.roles import ROLES
@@ -43,6 +44,9 @@ from esgscreen.web.present import VERDICTS
 ACTIONS = ("exclude", "restrict", "review", "clear")
 MAX_FILE_HOLDINGS = 1_000_000
 
+# Ids and version numbers as the database holds them.
+ID = click.IntRange(1, bounds.MAX_ID)
+
 
 def _watchlist_dir(value: str | None) -> Path:
     return Path(value or services().settings.watchlist_dir)
@@ -60,6 +64,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the service under gunicorn (migrating and loading the bundled watchlist if new)."""
     from gunicorn.app.base import BaseApplication
 
+    from esgscreen import serving
     from esgscreen.app import create_app
     from esgscreen.logs import GUNICORN_LOGCONFIG
 
@@ -76,6 +81,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
             self.cfg.set("logconfig_dict", GUNICORN_LOGCONFIG)
+            serving.apply(self.cfg)
 
         def load(self) -> Flask:
             return create_app(config)
@@ -159,7 +165,7 @@ def watchlist_load(directory: str | None, summary: str | None) -> None:
 
 @watchlist.command("export")
 @click.argument("target")
-@click.option("--version", type=int, help="A past version (default: the current one).")
+@click.option("--version", type=ID, help="A past version (default: the current one).")
 @click.option("--format", "format_", type=click.Choice(("yaml", *EXPORT_FORMATS)),
               default="yaml", show_default=True,
               help="yaml: the watchlist files into the directory TARGET; json, csv or ftm "
@@ -190,7 +196,7 @@ def watchlist_export(target: str, version: int | None, format_: str) -> None:
 
 
 @watchlist.command("revert")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @with_appcontext
 def watchlist_revert(version: int) -> None:
     """Propose undoing VERSION (it is reviewed like any other proposal)."""
@@ -283,7 +289,7 @@ def keys_list() -> None:
 
 
 @keys_group.command("revoke")
-@click.argument("key_id", type=int)
+@click.argument("key_id", type=ID)
 @with_appcontext
 def keys_revoke(key_id: int) -> None:
     """Revoke a key by its number (from `keys list`)."""
@@ -330,6 +336,23 @@ def users_list() -> None:
     for info in rows:
         state = "disabled" if info.disabled_at else "active"
         click.echo(f"{info.id}\t{info.username}\t{info.role}\t{state}")
+
+
+@users_group.command("password")
+@click.argument("username")
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+@with_appcontext
+def users_password(username: str, password: str) -> None:
+    """Give a user a new password; every session the user has ends."""
+    try:
+        with services().store.write() as session:
+            users.set_password(session, username, password, audit.CLI)
+    except LookupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    click.echo(f"User {username} has a new password; their sessions have ended.")
 
 
 @users_group.command("disable")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Request, current_app, request
+from flask import Flask, Request, Response, current_app, g
+from flask import request as flask_request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from esgscreen.core.policy import Policy
 from esgscreen.service.policies import DEFAULT_POLICY, UnknownPolicy, load_policies
-from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.service.ratelimit import RateLimiter, Verdict
 from esgscreen.service.screening import AnswerCache
 from esgscreen.service.snapshots import SnapshotCache
 from esgscreen.settings import Settings
@@ -51,20 +52,46 @@ def init_services(app: Flask, settings: Settings) -> Services:
 
 
 def init_limiter(app: Flask) -> RateLimiter:
+    """The limiters: screening (API and pages) and sign-in attempts, both counted in
+    rate_limit_storage; rate_limit "" turns both off."""
     settings = services_of(app).settings
-    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
+    storage = settings.rate_limit_storage or "memory://"
+    limiter = RateLimiter(settings.rate_limit, storage)
     app.extensions["esgscreen.limiter"] = limiter
+    app.extensions["esgscreen.login_limiter"] = RateLimiter(
+        settings.login_rate_limit if settings.rate_limit else "", storage)
+    app.after_request(_rate_limit_headers)
     return limiter
+
+
+def within_rate_limit(key: str, limiter: str = "esgscreen.limiter") -> Verdict | None:
+    """Count this request for `key`; the verdict also goes into the answer's headers."""
+    verdict = current_app.extensions[limiter].hit(key)
+    g.rate_limit = verdict
+    return verdict
+
+
+def _rate_limit_headers(response: Response) -> Response:
+    verdict = g.get("rate_limit")
+    if verdict is not None:
+        headers = response.headers
+        for name, value in verdict.headers():
+            headers.add(name, value)
+    return response
 
 
 class LazyCookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, without building a signer for requests with no cookie
-    (every API call)."""
+    (every API call). The cookie is ``Secure`` whenever the request came over HTTPS (behind
+    a proxy: see TRUSTED_PROXIES), or always with SESSION_COOKIE_SECURE."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.secret_key and "HTTP_COOKIE" not in request.environ:
             return self.session_class()
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or flask_request.is_secure
 
 
 def services_of(app: Flask) -> Services:
@@ -86,4 +113,5 @@ def url_prefix() -> str:
 def in_service() -> bool:
     """Whether this request is one of the service's (under its prefix)."""
     prefix = url_prefix()
-    return not prefix or request.path == prefix or request.path.startswith(prefix + "/")
+    path = flask_request.path
+    return not prefix or path == prefix or path.startswith(prefix + "/")

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask
 
-from esgscreen import __version__, settings
+from esgscreen import __version__, edge, settings
 from esgscreen.api import openapi, problems
 from esgscreen.extensions import init_limiter, init_services
 
@@ -75,6 +75,7 @@ class ESGScreen:
         app.extensions["esgscreen.ext"] = self
 
         init_services(app, chosen)
+        edge.init_app(app)
         init_limiter(app)
         api = _init_api(app, prefix)
         _register_blueprints(app, api, prefix)
@@ -98,8 +99,8 @@ def _init_api(app: Flask, prefix: str) -> problems.ProblemApi:
     }.items():
         app.config.setdefault(API_CONFIG_PREFIX + key, value)
     # flask-smorest keeps one OpenAPI document per Api, so each app gets its own.
-    api = problems.ProblemApi(app, config_prefix=API_CONFIG_PREFIX, spec_kwargs={
-        "extra_plugins": [openapi.OperationsPlugin(prefix)]})
+    api = problems.ProblemApi(app, config_prefix=API_CONFIG_PREFIX,
+                              extra_plugins=[openapi.OperationsPlugin(prefix)])
     app.extensions["esgscreen.api"] = api
     return api
 

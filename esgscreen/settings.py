@@ -41,13 +41,17 @@ class Settings:
     policies_file: str = ""
     # How often (seconds) a worker asks the database whether a new version was published.
     version_check_interval: float = 1.0
-    # Requests a key (or, without one, a client address) may make to /api/; "" turns limits
-    # off. Syntax of the limits package: "6000 per minute;200 per second".
+    # Screening requests (API and pages) a key, a signed-in user or, without either, a
+    # client address may make; "" turns limits off. Syntax of the limits package:
+    # "6000 per minute;200 per second".
     rate_limit: str = "6000 per minute"
     # Where the counts live: memory:// is per worker; redis://host:6379 shares them.
     rate_limit_storage: str = "memory://"
-    # Sign-in attempts per client address ("" turns it off).
+    # Sign-in attempts per client address ("" turns it off; so does rate_limit "").
     login_rate_limit: str = "20 per minute;200 per day"
+    # How many proxies in front set X-Forwarded-For/-Proto (0: none; then those headers are
+    # ignored, as anyone could send them).
+    trusted_proxies: int = 0
     # Single-screen answers a worker keeps (0: none).
     answer_cache_size: int = 1000
     # Most items one POST /api/v1/screen (or one portfolio upload) may hold.

@@ -13,7 +13,7 @@ from flask import current_app, g, request
 from flask_smorest import abort
 
 from esgscreen.core.roles import role_allows
-from esgscreen.extensions import services
+from esgscreen.extensions import services, within_rate_limit
 from esgscreen.store import keys
 from esgscreen.store.audit import Actor
 
@@ -55,10 +55,10 @@ def _presented_key() -> str | None:
 
 
 def _within_rate_limit(key: str) -> None:
-    wait = current_app.extensions["esgscreen.limiter"].retry_after(key)
-    if wait is not None:
-        abort(429, message=f"Too many requests; retry in {wait} s.",
-              headers={"Retry-After": str(wait)})
+    verdict = within_rate_limit(key)
+    if verdict is not None and not verdict.allowed:
+        # Retry-After and the RateLimit-* headers are added to every answer that counted.
+        abort(429, message=f"Too many requests; retry in {verdict.reset} s.")
 
 
 def require(role: str) -> Actor:

@@ -14,11 +14,15 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from esgscreen.api.access import require
 from esgscreen.api.blueprint import Blueprint
-from esgscreen.api.schemas import ProblemSchema
+from esgscreen.api.schemas import ProblemSchema, Text
+from esgscreen.core import bounds
 from esgscreen.extensions import services
 from esgscreen.service import curation
 from esgscreen.store import audit, proposals
 from esgscreen.store.proposals import STATUSES, ProposalInfo
+
+# Ids beyond the INTEGER column's range name no proposal: 404, never a database error.
+PROPOSAL_ID = f"int(min=1, max={bounds.MAX_ID})"
 
 blp = Blueprint("proposals", __name__, url_prefix="/api/v1",
                 description="Propose, review and audit watchlist changes")
@@ -28,9 +32,9 @@ class ProposalRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    summary = Text(bounds.SUMMARY, min_length=1, required=True)
     changes = fields.List(
-        fields.Raw(), required=True,
+        fields.Raw(), required=True, validate=validate.Length(min=1, max=curation.MAX_CHANGES),
         metadata={"description": "Change operations: upsert_entity, retire_entity, "
                   "add_identifier, remove_identifier, add_relation, remove_relation, add_flag, "
                   "update_flag, close_flag, add_evidence."},
@@ -65,16 +69,16 @@ class RejectSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(bounds.REASON, min_length=1, required=True)
 
 
 class AuditArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    action = fields.String(validate=validate.Length(max=60))
-    subject = fields.String(validate=validate.Length(max=200))
-    actor = fields.String(validate=validate.Length(max=200))
+    action = Text(bounds.AUDIT_ACTION)
+    subject = Text(bounds.AUDIT_SUBJECT)
+    actor = Text(bounds.AUDIT_ACTOR)
 
 
 class AuditEventSchema(Schema):
@@ -129,7 +133,7 @@ class Proposals(MethodView):
         return proposal_view(found)
 
 
-@blp.route("/proposals/<int:proposal_id>")
+@blp.route(f"/proposals/<{PROPOSAL_ID}:proposal_id>")
 class ProposalRecord(MethodView):
     @blp.response(200, ProposalSchema)
     @blp.alt_response(404, schema=ProblemSchema)
@@ -145,7 +149,7 @@ def _decided(found: ProposalInfo) -> dict:
     return proposal_view(found)
 
 
-@blp.route("/proposals/<int:proposal_id>/approve")
+@blp.route(f"/proposals/<{PROPOSAL_ID}:proposal_id>/approve")
 class Approve(MethodView):
     @blp.response(200, ProposalSchema)
     @blp.alt_response(403, schema=ProblemSchema, description="Your own proposal")
@@ -156,7 +160,7 @@ class Approve(MethodView):
         return _decided(curation.approve(services().store, proposal_id, actor))
 
 
-@blp.route("/proposals/<int:proposal_id>/reject")
+@blp.route(f"/proposals/<{PROPOSAL_ID}:proposal_id>/reject")
 class Reject(MethodView):
     @blp.arguments(RejectSchema())
     @blp.response(200, ProposalSchema)
@@ -167,7 +171,7 @@ class Reject(MethodView):
                                              actor))
 
 
-@blp.route("/proposals/<int:proposal_id>/withdraw")
+@blp.route(f"/proposals/<{PROPOSAL_ID}:proposal_id>/withdraw")
 class Withdraw(MethodView):
     @blp.response(200, ProposalSchema)
     def post(self, proposal_id: int) -> dict:

@@ -10,7 +10,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.caching import not_modified, tag_answer, version_etag
 from esgscreen.api.common import snapshot_as_of
-from esgscreen.api.schemas import ProblemSchema
+from esgscreen.api.schemas import ProblemSchema, Text, as_of_field
+from esgscreen.core import bounds
 from esgscreen.core.model import ENTITY_KINDS, RATINGS
 from esgscreen.extensions import services
 from esgscreen.service.browse import (
@@ -29,21 +30,20 @@ class EntitySearchArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Text in a name, alias, identifier or product."})
+    q = Text(bounds.SEARCH_TEXT,
+             metadata={"description": "Text in a name, alias, identifier or product."})
     kind = fields.String(validate=validate.OneOf(ENTITY_KINDS))
-    flag = fields.String(validate=validate.Length(max=60),
-                         metadata={"description": "A flag code from the taxonomy."})
+    flag = Text(bounds.FLAG_CODE, metadata={"description": "A flag code from the taxonomy."})
     rating = fields.String(validate=validate.OneOf(RATINGS))
-    country = fields.String(validate=validate.Length(equal=2))
-    as_of = fields.String(validate=validate.Length(max=40))
+    country = Text(2, min_length=2)
+    as_of = as_of_field()
 
 
 class EntityRecordArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    as_of = fields.String(validate=validate.Length(max=40))
+    as_of = as_of_field()
 
 
 class EntityItemSchema(Schema):

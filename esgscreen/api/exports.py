@@ -5,13 +5,23 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
+from marshmallow import Schema, fields
 
 from esgscreen.api.access import require_read
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.caching import not_modified
+from esgscreen.api.entities import EntityRecordSchema
 from esgscreen.api.schemas import ProblemSchema
 from esgscreen.extensions import services
 from esgscreen.service.exports import MEDIA_TYPES, export
+
+
+class ExportDocumentSchema(Schema):
+    watchlist_version = fields.Integer()
+    created_at = fields.String(allow_none=True)
+    entities = fields.List(fields.Nested(EntityRecordSchema),
+                           metadata={"description": "Each entity's record, as getEntity gives it"})
+
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1",
                 description="The watchlist in formats other tools load")
@@ -21,9 +31,12 @@ blp = Blueprint("exports", __name__, url_prefix="/api/v1",
 class Export(MethodView):
     @blp.doc(
         responses={
-            "200": {"description": "The export, as a file",
-                    "content": {media: {"schema": {"type": "string"}}
-                                for media in MEDIA_TYPES.values()}},
+            "200": {"description": "The export, as a file", "content": {
+                "application/json": {"schema": ExportDocumentSchema},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string", "description":
+                                         "FollowTheMoney entities, one JSON object a line"}},
+            }},
             "304": {"description": "Not modified: a version never changes"},
             "404": {"description": "No such version",
                     "content": {"application/json": {"schema": ProblemSchema}}},

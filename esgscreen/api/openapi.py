@@ -1,6 +1,7 @@
 """The OpenAPI document completed for client generators: an ``operationId`` on every operation,
-the bearer scheme, the error responses each operation can give as ``application/problem+json``,
-and the ``X-Pagination`` header as it is sent (JSON text).
+the bearer scheme, and the error responses each operation can give, as
+``application/problem+json`` (``api.problems`` documents the rest of the errors and the
+``X-Pagination`` header).
 """
 
 from __future__ import annotations
@@ -92,22 +93,6 @@ def _ensure_components(api: Api) -> None:
                 "description": "The scheme to authenticate with: Bearer",
                 "schema": {"type": "string"}}}
         components.responses[name] = response
-    # flask-smorest's own error responses, answered as problems like every other error.
-    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
-        if name in components.responses:
-            components.responses[name] = {
-                "description": components.responses[name].get("description", "Error"),
-                "content": _problem_content(),
-            }
-    components.schemas.pop("Error", None)
-    if "PAGINATION" in components.headers:
-        components.headers["PAGINATION"] = {
-            "description": "The page's place in the whole list, as JSON text: "
-                           '`{"total": 120, "total_pages": 6, "first_page": 1, '
-                           '"last_page": 6, "page": 2, "previous_page": 1, "next_page": 3}`',
-            "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/PaginationMetadata"}}},
-        }
 
 
 def _ref(name: str) -> dict[str, str]:

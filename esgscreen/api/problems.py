@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import http
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Blueprint, Flask, Response, json, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from esgscreen.api.schemas import ProblemSchema
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.service.curation import CurationError
 from esgscreen.service.policies import UnknownPolicy
@@ -59,10 +64,18 @@ WEBARGS_LOCATIONS = {"query", "json", "form", "headers", "files", "path", "cooki
 def _detail_for(error: HTTPException) -> tuple[str, Any]:
     data = getattr(error, "data", None) or {}
     message = data.get("message")
-    errors = data.get("errors")
+    # Our own aborts say "errors"; webargs (the argument schemas) says "messages".
+    errors = data.get("errors") or data.get("messages")
     if isinstance(errors, dict) and errors and set(errors) <= WEBARGS_LOCATIONS:
-        # webargs nests messages under the location: {"query": {"isin": [...]}}
-        errors = {k: v for location in errors.values() for k, v in location.items()}
+        # webargs nests messages under the location: {"query": {"isin": [...]}}; a message
+        # about the whole body (not JSON, not an object) is the body's.
+        flat: dict[str, Any] = {}
+        for location, messages in errors.items():
+            if isinstance(messages, dict):
+                flat.update({str(k): v for k, v in messages.items()})
+            else:
+                flat["body" if location in ("json", "form") else location] = messages
+        errors = flat
     if errors:
         return message or _describe_errors(errors), errors
     return message or error.description or _title(error.code or 500), None
@@ -96,6 +109,26 @@ def http_problem(error: HTTPException) -> Response:
     # Extension members (RFC 9457 §3.2) a view adds, e.g. a batch limit clients can read.
     extensions = dict((getattr(error, "data", None) or {}).get("extensions") or {})
     return problem(status, detail, errors=errors, headers=headers, **extensions)
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def _is_problem(media: Any) -> bool:
+    schema = media.get("schema") if isinstance(media, dict) else None
+    return isinstance(schema, dict) and schema.get("$ref", "").endswith("/Problem")
+
+
+class ProblemContentPlugin(BasePlugin):
+    """Documents every error body as application/problem+json, as it is sent."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None,
+                         **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content") if isinstance(response, dict) else None
+                if content and _is_problem(content.get("application/json")):
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
 
 
 def _invalid_identifier(error: InvalidIdentifier) -> Response:
@@ -157,10 +190,37 @@ def register_domain_errors(blueprint: Blueprint) -> None:
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api with problem+json errors, registered on its blueprints only."""
+    """flask-smorest's Api with problem+json errors, documented as such."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask, *, extra_plugins: Sequence[BasePlugin] = (),
+                 **kwargs: Any) -> None:
+        super().__init__(app, spec_kwargs={
+            "extra_plugins": [ProblemContentPlugin(), *extra_plugins]}, **kwargs)
 
     def _register_error_handlers(self) -> None:
-        """flask-smorest would answer every HTTP error of the whole app; a host keeps its own."""
+        """flask-smorest would answer every HTTP error of the whole app; a host keeps its own
+        (the service's blueprints answer theirs, see ``register_domain_errors``)."""
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        # flask-smorest sends the metadata as JSON text in the header: a string, not an object.
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata as JSON text: total, total_pages, first_page, "
+                           "last_page, page, previous_page, next_page.",
+            "schema": {"type": "string"},
+        }, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return http_problem(error)

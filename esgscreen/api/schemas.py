@@ -3,41 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from esgscreen.core import bounds
 from esgscreen.core.model import AUTHORITIES, CONFIDENCES, FLAG_STATUSES, RATINGS, SEVERITIES
 
 STATUSES = ("match", "possible_match", "no_match")
 ACTIONS = ("exclude", "restrict", "review", "clear")
-MAX_TEXT = 500
+PROBLEM = "application/problem+json"
+# A watchlist version number, or an ISO 8601 date or time (its shape; parse_as_of decides).
+AS_OF_PATTERN = r"^\s*(?:0*[1-9][0-9]{0,9}|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9:.,+\-Z]*)?)\s*$"
+
+
+class Text(fields.String):
+    """Text of at most ``limit`` characters without control characters (see core.bounds)."""
+
+    def __init__(self, limit: int, *, min_length: int | None = None, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(min=min_length, max=limit), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        bad = bounds.control_character(text)
+        if bad is not None:
+            raise ValidationError(bounds.describe_control(bad) + ".")
+        return text
+
+
+def as_of_field() -> Text:
+    return Text(bounds.AS_OF, metadata={
+        "pattern": AS_OF_PATTERN,
+        "description": f"A watchlist version number (1 to {bounds.MAX_ID}) or an ISO 8601 "
+                       "date or time."})
 
 
 class ScreenQueryArgs(Schema):
     class Meta:
         unknown = EXCLUDE  # clients often add their own tracking parameters
 
-    q = fields.String(
-        validate=validate.Length(max=MAX_TEXT),
+    q = Text(
+        bounds.QUERY_TEXT,
         metadata={"description": "Free text: a name, ticker, ISIN, LEI, CIK, CUSIP, FIGI or URL."},
     )
-    name = fields.String(validate=validate.Length(max=MAX_TEXT))
-    isin = fields.String(validate=validate.Length(max=64))
-    lei = fields.String(validate=validate.Length(max=64))
-    cik = fields.String(validate=validate.Length(max=64))
-    cusip = fields.String(validate=validate.Length(max=64))
-    figi = fields.String(validate=validate.Length(max=64))
-    ticker = fields.String(validate=validate.Length(max=64))
-    exchange = fields.String(
-        validate=validate.Length(max=32),
+    name = Text(bounds.QUERY_TEXT)
+    isin = Text(bounds.IDENTIFIER)
+    lei = Text(bounds.IDENTIFIER)
+    cik = Text(bounds.IDENTIFIER)
+    cusip = Text(bounds.IDENTIFIER)
+    figi = Text(bounds.IDENTIFIER)
+    ticker = Text(bounds.IDENTIFIER)
+    exchange = Text(
+        bounds.EXCHANGE,
         metadata={"description": "MIC (e.g. XNAS) or a common exchange code, for `ticker`."},
     )
-    domain = fields.String(validate=validate.Length(max=MAX_TEXT))
-    policy = fields.String(validate=validate.Length(max=100))
-    as_of = fields.String(
-        validate=validate.Length(max=40),
-        metadata={"description": "A watchlist version number or an ISO 8601 date or time."},
-    )
+    domain = Text(bounds.QUERY_TEXT)
+    policy = Text(bounds.POLICY_ID)
+    as_of = as_of_field()
 
 
 def _max_lengths(schema: type[Schema]) -> dict[str, int]:
@@ -160,8 +182,8 @@ class BatchRequestSchema(Schema):
             "cik, cusip, figi, ticker, exchange, domain, and an optional numeric `weight`."
         },
     )
-    policy = fields.String(validate=validate.Length(max=100))
-    as_of = fields.String(validate=validate.Length(max=40))
+    policy = Text(bounds.POLICY_ID)
+    as_of = as_of_field()
 
 
 class BatchMatchSchema(Schema):
@@ -182,6 +204,8 @@ class BatchRowSchema(Schema):
     match = fields.Nested(BatchMatchSchema)
     reasons = fields.List(fields.String())
     error = fields.Dict(metadata={"description": "{field, message}: why it was not screened"})
+    warnings = fields.List(fields.Dict(), metadata={
+        "description": "[{field, message}]: fields left out; the item was screened by the rest"})
 
 
 class BatchResultSchema(Schema):

@@ -14,6 +14,7 @@ from esgscreen.api.schemas import (
     TaxonomySchema,
     WatchlistInfoSchema,
 )
+from esgscreen.core import bounds
 from esgscreen.core.risk import SEVERITY_ORDER, rating_rules, weak_source_rule
 from esgscreen.extensions import services
 from esgscreen.service.policies import DEFAULT_POLICY, policy_view
@@ -77,7 +78,7 @@ class ChangesArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    since = fields.Integer(required=True, validate=validate.Range(min=0),
+    since = fields.Integer(required=True, validate=validate.Range(min=0, max=bounds.MAX_ID),
                            metadata={"description": "The last version the client has seen."})
 
 

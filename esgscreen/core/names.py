@@ -8,6 +8,15 @@ generic words never make a match alone. Generic words and legal forms of eight l
 are also recognised with one typo (Technlogies, Holdinsg, Corporaton), keeping the first two
 letters; a camel-case word ending in one is split (NSOGroup, DahuaTechnology, FinFisherGmbH).
 
+Legal forms come from a hand-kept table of the common forms and their legal traditions,
+extended from the ISO 20275 Entity Legal Forms list (`_add_elf_forms`): a form's full local
+name and its abbreviations give one token (Aktiebolag and AB give ab). Registry decorations
+(/DE/, ADR, CEDEAR, Class A, -W) are set aside and kept in `decorations`. Places written before
+or after a name (Lisboa, Porto, Portugal) are kept in `places`, with the name without them in
+`placeless`; whether they count is the matcher's decision. `common_word` says, from the
+register and English word tables, when a word cannot identify a company on its own. The tables
+are read from `esgscreen/core/data/` (see `esgscreen.core.tables`).
+
 Scripts: Latin diacritics are folded (Société -> societe); Cyrillic and Greek are transliterated
 to Latin, so a name written in either script meets its transliteration; scripts without a
 transliteration table here (Chinese, Japanese, Hebrew, Arabic ...) are compared in their own
@@ -18,15 +27,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
+from esgscreen.core import tables
+
 __all__ = [
+    "ELF_VERSION",
     "GENERIC_WORDS",
     "LEGAL_FORM_FAMILIES",
     "NormalisedName",
+    "Place",
+    "common_word",
     "compatible_legal_families",
     "legal_forms_agree",
+    "name_tokens",
     "normalise_name",
+    "short_cjk",
     "token_weight",
     "unglue",
 ]
@@ -73,7 +90,7 @@ LEGAL_FORM_FAMILIES: dict[str, tuple[str, ...]] = {
         "株式会社", "有限会社", "合同会社", "有限公司", "股份有限公司",
         "有限责任公司", "有限責任公司", "股份公司", "公司", "주식회사", "유한회사", "주",
     ),
-    "hebrew": ("בעמ",),
+    "hebrew": ("בעמ", "baam"),
 }
 # Families that name the same kind of company in different languages: a Japanese 株式会社 is
 # rendered "Co., Ltd." or "Corporation" in English, an Israeli בע"מ is a "Ltd".
@@ -108,14 +125,15 @@ _FORM_ABBREVIATIONS = {
     "otkrytoeaktsionernoeobshchestvo": "oao", "zakrytoeaktsionernoeobshchestvo": "zao",
     "obshchestvosogranichennoyotvetstvennostyu": "ooo",
     "gesmbh": "gmbh", "mbh": "gmbh", "gmbhandcokg": "gmbhcokg", "abpubl": "ab", "publ": "ab",
-    "spolsro": "sro", "andco": "co",
+    "spolsro": "sro", "andco": "co", "주식회사": "주", "유한회사": "유",
 }
 # Forms that name the same kind of company: an American "Corp." is also an "Inc.", a Japanese
 # kabushiki kaisha writes itself "Co., Ltd." or "Corporation", a Russian PAO is a PJSC.
 _FORM_CLASSES: dict[str, frozenset[str]] = {
     **{form: frozenset({"corporation"}) for form in ("inc", "corp", "co", "coinc")},
     **{form: frozenset({"limited"}) for form in ("ltd", "plc", "pteltd", "pte", "ptyltd", "pty",
-                                                  "pvtltd", "pvt", "sdnbhd", "bhd", "有限公司")},
+                                                  "pvtltd", "pvt", "sdnbhd", "bhd", "有限公司",
+                                                  "בעמ", "baam")},
     **{form: frozenset({"corporation", "limited"}) for form in ("coltd", "kk", "股份有限公司")},
     **{form: frozenset({"llc"}) for form in ("llc", "ooo", "有限责任公司", "有限責任公司")},
     **{form: frozenset({"joint_stock"}) for form in ("jsc", "ao", "pjsc", "pao", "ojsc", "oao",
@@ -148,7 +166,7 @@ def legal_forms_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 _LEGAL, _LEGAL_MAX = _legal_table()
-_PREFIX_KEYS = frozenset(tuple(form.split()) for form in _PREFIX_FORMS)
+_PREFIX_KEYS = {tuple(form.split()) for form in _PREFIX_FORMS}
 _PREFIX_ONLY = frozenset({("pt",), ("주",), ("株式会社",), ("有限会社",), ("주식회사",)})
 # Family of a single-token form (pt is Indonesian, only ever a prefix).
 _LEGAL[("pt",)] = ("pt", "common_law")
@@ -233,7 +251,6 @@ class _Misspellings:
 
 
 _GENERIC_MISSPELT = _Misspellings(_GENERIC)
-_LEGAL_MISSPELT = _Misspellings({key[0]: key[0] for key in _LEGAL if len(key) == 1})
 _GENERIC_PREFIXABLE = tuple(s for s in _GENERIC if s.isascii() and len(s) >= 7)
 
 _STOPWORDS = frozenset({"the", "and", "of", "de", "la", "le", "les", "des", "du", "y", "und",
@@ -242,7 +259,8 @@ _STOPWORDS = frozenset({"the", "and", "of", "de", "la", "le", "les", "des", "du"
 _NOISE = frozenset({"ord", "ords", "ordinary", "shs", "shares", "share", "adr", "adrs", "ads",
                     "gdr", "reg", "registered", "bearer", "pref", "preferred", "common", "stock",
                     "unit", "units", "warrant", "warrants", "wt", "wts", "rights", "sponsored",
-                    "spon", "unsponsored", "depositary", "receipts", "receipt", "npv"})
+                    "spon", "unsponsored", "depositary", "receipts", "receipt", "npv",
+                    "cedear", "cedears", "bdr", "bdrs", "drc", "gdrs"})
 _CLASS_WORDS = frozenset({"class", "cl", "series", "ser", "cat"})
 
 # CJK suffixes split off a run of ideographs, longest first.
@@ -281,6 +299,16 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 
 
 @dataclass(frozen=True, slots=True)
+class Place:
+    """A place written before or after a name: weak evidence, like a legal form."""
+
+    text: str  # as normalised tokens, space-separated
+    countries: tuple[str, ...]  # ISO 3166-1 alpha-2 codes of the places of that name
+    before: bool  # written before the name (Lisboa Northwind) rather than after it
+    is_country: bool = False  # the name of a country (Portugal), not of a region or city
+
+
+@dataclass(frozen=True, slots=True)
 class NormalisedName:
     """A name reduced to what identifies a company, with what was set aside."""
 
@@ -294,6 +322,9 @@ class NormalisedName:
     weight: int = 0  # their sum
     transliterated: bool = False
     all_generic: bool = False  # no distinctive word: the generic words stand in for it
+    decorations: tuple[str, ...] = ()  # registry and listing decorations removed (/de/, adr)
+    places: tuple[Place, ...] = ()  # places written before or after the name
+    placeless: NormalisedName | None = None  # the same name without those places
 
     @property
     def text(self) -> str:
@@ -359,20 +390,125 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def _strip_noise(tokens: list[str]) -> None:
+def name_tokens(text: str) -> list[str]:
+    """The tokens a name is compared on, before anything is set aside (the data tables are
+    written in these)."""
+    return _tokens(_fold(text)[0])
+
+
+# --- common words ----------------------------------------------------------------------------
+
+_COMMON = tables.common_words()
+_REGISTER_COUNTS: dict[str, int] = _COMMON["register_counts"]
+_ENGLISH: dict[str, float] = _COMMON["english_zipf"]
+_REGISTER_SIZE = int(_COMMON.get("register", {}).get("names", 0))
+COMMON_MIN_COMPANIES = 2  # a word in this many register names is no longer distinctive alone
+
+
+def _english(token: str) -> bool:
+    """An everyday English word longer than three letters (per, con, mit are the small words
+    of legal forms)."""
+    return len(token) > 3 and token in _ENGLISH
+
+
+
+# --- ISO 20275 legal forms -------------------------------------------------------------------
+
+_ELF_NAME_MAX = 6  # a longer full name is a description, not what follows a company's name
+_ELF_WORD_MIN = 8  # a one-word full name this long (Aktiebolag) cannot be a word of a name
+
+
+def _add_elf_forms() -> str:
+    """Add the ELF code list's forms to the legal-form table; return the list's version.
+
+    Each active form that has an abbreviation maps its full names (local and transliterated)
+    and its abbreviations to one token: the form the hand-kept families above already know for
+    any of them (Aktiebolag -> ab, Société anonyme -> sa, 株 -> kk), else its first trusted
+    abbreviation. Abbreviations are trusted when the list writes them with dots (Kft.), in
+    their own script (株), or the families know them; bare letters (KD, OBA) could be a word of
+    a name. A form written as an everyday English word (Fund., Railroad, Sat.) is left out, and
+    so is an English full name with an English word outside the legal vocabulary (Business
+    Trust, Community Interest Company): such words belong to names. A name held by several
+    forms takes the token most of them give.
+    """
+    data = tables.legal_forms()
+    hand = dict(_LEGAL)
+    vocabulary = {token for key in hand for token in key}  # limited, liability, company ...
+    votes: dict[tuple[str, ...], Counter[tuple[str, str]]] = {}
+    for form in data["forms"]:
+        abbreviations = [(tuple(a["tokens"]), a["dotted"]) for a in form["abbreviations"]]
+        names = [tuple(n) for n in form["names"]]
+        known = [hand[k] for key in (*(a for a, _ in abbreviations), *names)
+                 for k in (key, ("".join(key),)) if k in hand]
+        trusted = [a for a, dotted in abbreviations
+                   if dotted or not "".join(a).isascii() or ("".join(a),) in hand]
+        if known:
+            canonical, family = known[0]
+        elif trusted:
+            canonical, family = "".join(trusted[0]), ""
+        else:
+            continue
+        keys = [a for a in trusted if len(a) > 1 or a[0] not in _ENGLISH]
+        english = form.get("language") == "en"
+        keys += [n for n in names
+                 if not (english and any(_english(t) and t not in vocabulary for t in n)) and (
+            2 <= len(n) <= _ELF_NAME_MAX
+            or (len(n) == 1 and (len(n[0]) >= _ELF_WORD_MIN or not n[0].isascii())))]
+        for key in keys:
+            votes.setdefault(key, Counter())[(canonical, family)] += 1
+    for key, counted in votes.items():
+        if key in _LEGAL:
+            continue
+        joined = ("".join(key),)
+        if joined in hand:  # S. A. R. L. is the sarl the families know
+            _LEGAL[key] = hand[joined]
+        else:
+            _LEGAL[key] = max(counted, key=lambda cf: (counted[cf], cf[1] != "", cf[0]))
+        if len(key) == 1 and len(key[0]) == 1 and not key[0].isascii():
+            _PREFIX_KEYS.add(key)  # ㈱ and (주) stand before the name as often as after it
+    return str(data.get("version", ""))
+
+
+ELF_VERSION = _add_elf_forms()
+_LEGAL_MAX = max(len(k) for k in _LEGAL)
+_LEGAL_LAST = frozenset(k[-1] for k in _LEGAL)  # a name not ending in one of these has no form
+_PREFIX_FIRST = frozenset(k[0] for k in _PREFIX_KEYS)
+_LEGAL_MISSPELT = _Misspellings({key[0]: key[0] for key in _LEGAL if len(key) == 1})
+
+# --- decorations -----------------------------------------------------------------------------
+
+# The SEC's state-of-incorporation and other suffixes: /DE/, /NEW/, \TX\, Limited/ADR.
+_SLASHED = re.compile(r"(?<=\w\w|\w\.)\s*[/\\]\s*([a-z]{1,4})\s*[/\\]"
+                      r"|(?<=\w\w|\w\.)\s*/\s*([a-z]{1,3})\s*$")  # not A/S, I/S
+
+
+def _strip_decorations(text: str) -> tuple[str, list[str]]:
+    found = [f"/{a or b}/" for a, b in _SLASHED.findall(text)]
+    if found:
+        text = _SLASHED.sub(" ", text)
+    return text, found
+
+
+def _strip_noise(tokens: list[str]) -> list[str]:
+    removed = []
     while tokens:
         if tokens[-1] in _NOISE:
-            tokens.pop()
+            removed.append(tokens.pop())
         elif len(tokens) >= 2 and tokens[-2] in _CLASS_WORDS and len(tokens[-1]) == 1:
+            removed.append(" ".join(tokens[-2:]))
             del tokens[-2:]
         else:
-            return
+            return removed
+    return removed
 
 
-def _strip_legal(tokens: list[str]) -> list[tuple[str, str]]:
-    """Remove legal forms from the end, from the start, and unambiguous ones anywhere."""
+def _strip_legal(
+    tokens: list[str], decorations: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """Remove legal forms from the end, from the start, and unambiguous ones anywhere (and the
+    decorations a form had before it: Cellebrite ADR Ltd)."""
     found: list[tuple[str, str]] = []
-    while len(tokens) > 1:
+    while len(tokens) > 1 and tokens[-1] in _LEGAL_LAST:
         for size in range(min(_LEGAL_MAX, len(tokens) - 1), 0, -1):
             key = tuple(tokens[-size:])
             if key in _LEGAL and key not in _PREFIX_ONLY:
@@ -381,8 +517,10 @@ def _strip_legal(tokens: list[str]) -> list[tuple[str, str]]:
                 break
         else:
             break
-        _strip_noise(tokens)
-    while len(tokens) > 1:
+        removed = _strip_noise(tokens)
+        if decorations is not None:
+            decorations += removed
+    while len(tokens) > 1 and tokens[0] in _PREFIX_FIRST:
         for size in range(min(_LEGAL_MAX, len(tokens) - 1), 0, -1):
             key = tuple(tokens[:size])
             if key in _PREFIX_KEYS:
@@ -418,7 +556,7 @@ def unglue(raw: str) -> str:
         if len(parts) == 1 or not known[-1]:  # PartnerRe, ServiceNow: the brand is the word
             words.append(word)
             continue
-        pieces: list[str] = []
+        pieces: list[tuple[str, bool]] = []
         for part, is_known in zip(parts, known, strict=True):
             if pieces and not is_known and not pieces[-1][1]:
                 pieces[-1] = (pieces[-1][0] + part, False)
@@ -429,18 +567,48 @@ def unglue(raw: str) -> str:
 
 
 def _known_part(part: str) -> bool:
-    key = _LEADING_LETTERS.match(part.lower()).group()  # Partners,LP -> partners
+    letters = _LEADING_LETTERS.match(part.lower())
+    key = letters.group() if letters else ""  # Partners,LP -> partners
     return key in _GENERIC or (key,) in _LEGAL
 
 
 def normalise_name(raw: str) -> NormalisedName:
     """Normalise a company name for matching (pure; the same input always gives the same value)."""
     text, transliterated = _fold(unglue(raw))
+    text, decorations = _strip_decorations(text) if "/" in text or "\\" in text else (text, [])
+    hyphenated = _HYPHEN_CLASS.search(text) if "-" in text else None
+    if hyphenated:
+        decorations.append(hyphenated.group().strip())
     tokens = _tokens(text)
-    _strip_noise(tokens)
+    decorations += _strip_noise(tokens)
     if len(tokens) >= 2 and (tokens[-1],) not in _LEGAL:
         tokens[-1] = _LEGAL_MISSPELT.get(tokens[-1]) or tokens[-1]  # Corporaton
-    legal = _strip_legal(tokens)
+    legal = _strip_legal(tokens, decorations)
+    if len(tokens) >= 2 and (tokens[-1] in _PLACE_ENDS or tokens[0] in _PLACE_STARTS):
+        places, rest = _edge_places(tokens)
+    else:
+        places, rest = (), tokens
+    placeless = None
+    if places:
+        rest = list(rest)
+        rest_legal = _strip_legal(rest, decorations)
+        more, rest = _edge_places(rest) if len(rest) >= 2 else ((), rest)
+        places += more
+        placeless = _finish(raw, rest, legal + rest_legal, transliterated, decorations, (), None)
+        if placeless.empty or placeless.all_generic:
+            places, placeless = (), None
+    return _finish(raw, tokens, legal, transliterated, decorations, places, placeless)
+
+
+def _finish(
+    raw: str,
+    tokens: list[str],
+    legal: list[tuple[str, str]],
+    transliterated: bool,
+    decorations: list[str],
+    places: tuple[Place, ...],
+    placeless: NormalisedName | None,
+) -> NormalisedName:
     if len(tokens) >= 2 and tokens[-1] not in _GENERIC and len(tokens[-1]) >= 6:
         # A truncated last word ("TECHNOLO" in a 30-character security name field).
         for spelling in _GENERIC_PREFIXABLE:
@@ -475,10 +643,71 @@ def normalise_name(raw: str) -> NormalisedName:
         distinctive=tuple(distinctive),
         generic=tuple(generic),
         legal_forms=tuple(form for form, _ in reversed(legal)),
-        families=frozenset(family for _, family in legal),
+        families=frozenset(family for _, family in legal if family),
         compact="".join(joined),
         weights=weights,
         weight=sum(weights),
         transliterated=transliterated,
         all_generic=all_generic,
+        decorations=tuple(decorations),
+        places=places,
+        placeless=placeless,
     )
+
+
+# --- places ----------------------------------------------------------------------------------
+
+_PLACE_TABLE: dict[tuple[str, ...], tuple[str, ...]] = {
+    tuple(name.split()): tuple(codes) for name, codes in tables.places()["places"].items()
+}
+_PLACE_MAX = max((len(key) for key in _PLACE_TABLE), default=1)
+_COUNTRY_NAMES = frozenset(tuple(name.split()) for name in tables.places().get("countries", ()))
+_PLACE_ENDS = frozenset(key[-1] for key in _PLACE_TABLE)  # to pass most names by at once
+_PLACE_STARTS = frozenset(key[0] for key in _PLACE_TABLE)
+
+
+def _edge_places(tokens: list[str]) -> tuple[tuple[Place, ...], list[str]]:
+    """Places written after the name and before it, and the tokens left between them; a place
+    is only taken while a word that is neither a place nor a small word remains."""
+    found: list[Place] = []
+    rest = list(tokens)
+    for before in (False, True):
+        while len(rest) >= 2:
+            for size in range(min(_PLACE_MAX, len(rest) - 1), 0, -1):
+                key = tuple(rest[:size]) if before else tuple(rest[-size:])
+                countries = _PLACE_TABLE.get(key)
+                if countries is None:
+                    continue
+                remaining = rest[size:] if before else rest[:-size]
+                if all(t in _STOPWORDS or t in _GENERIC for t in remaining):
+                    continue
+                found.append(Place(" ".join(key), countries, before, key in _COUNTRY_NAMES))
+                rest = remaining
+                break
+            else:
+                break
+    return tuple(found), rest
+
+
+def place_countries(text: str) -> tuple[str, ...]:
+    """The ISO codes of the places written so (normalised tokens, space-separated)."""
+    return _PLACE_TABLE.get(tuple(text.split()), ())
+
+
+def common_word(token: str) -> str | None:
+    """Why a word cannot identify a company on its own, from the data (None when it can): it is
+    in the names of several companies of the register, or an ordinary English word."""
+    if len(token) < 3 or not token.isascii() or not token.isalpha():
+        return None
+    count = _REGISTER_COUNTS.get(token, 0)
+    if count >= COMMON_MIN_COMPANIES:
+        return f"'{token}' is in {count} of {_REGISTER_SIZE:,} listed companies' names"
+    if token in _ENGLISH:
+        return f"'{token}' is an everyday English word"
+    return None
+
+
+def short_cjk(name: NormalisedName) -> bool:
+    """A name whose distinctive part is two ideographs, kana or hangul or fewer (大华, サン):
+    too short to identify a company on its own."""
+    return len(name.compact) <= 2 and _CJK.search(name.compact) is not None

@@ -14,8 +14,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from esgscreen.core import bounds
 from esgscreen.core import changes as ch
-from esgscreen.core.errors import InvalidIdentifier
+from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.identifiers import normalise_identifier
 from esgscreen.core.model import Entity, Identifier, Watchlist
 from esgscreen.store import audit, proposals, repository
@@ -28,6 +29,7 @@ from esgscreen.watchlist.schema import (
     FlagSchema,
     IdentifierSchema,
     RelationSchema,
+    Text,
     entity_from_dict,
     entity_to_dict,
     evidence_from_dicts,
@@ -94,12 +96,12 @@ class _Op(Schema):
 
 
 class _EntityRef(_Op):
-    entity_id = fields.String(required=True, validate=validate.Regexp(SLUG))
+    entity_id = Text(required=True, validate=validate.Regexp(SLUG))
 
 
 class _FlagRef(_EntityRef):
-    code = fields.String(required=True)
-    since = fields.String(load_default=None)
+    code = Text(required=True)
+    since = Text(load_default=None)
 
 
 class _Upsert(_Op):
@@ -111,9 +113,9 @@ class _AddIdentifier(_EntityRef):
 
 
 class _RemoveIdentifier(_EntityRef):
-    type = fields.String(required=True)
-    value = fields.String(required=True)
-    exchange = fields.String(load_default=None)
+    type = Text(required=True)
+    value = Text(required=True)
+    exchange = Text(load_default=None)
 
 
 class _AddRelation(_EntityRef):
@@ -121,8 +123,8 @@ class _AddRelation(_EntityRef):
 
 
 class _RemoveRelation(_EntityRef):
-    type = fields.String(required=True)
-    target = fields.String(required=True)
+    type = Text(required=True)
+    target = Text(required=True)
 
 
 class _AddFlag(_EntityRef):
@@ -320,11 +322,19 @@ def _current(store: Store, session: Any) -> Watchlist:
     return watchlist
 
 
+def _checked_text(field: str, value: str, limit: int) -> None:
+    try:
+        bounds.check_text(field, value, limit)
+    except InvalidQuery as error:
+        raise InvalidProposal(error.message, {field: [error.message]}) from None
+
+
 def submit(store: Store, summary: str, raw_changes: Any, actor: audit.Actor) -> ProposalInfo:
     """Record a pending proposal, checked against the current version."""
     if not isinstance(summary, str) or not summary.strip():
         raise InvalidProposal("A proposal needs a summary saying what it changes and why.",
                               {"summary": ["is required"]})
+    _checked_text("summary", summary, bounds.SUMMARY)
     parsed = parse_changes(raw_changes)
     with store.write() as session:
         watchlist = _current(store, session)
@@ -388,6 +398,7 @@ def reject(store: Store, proposal_id: int, reason: str, actor: audit.Actor) -> P
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidProposal("A rejection needs a reason for the curator.",
                               {"reason": ["is required"]})
+    _checked_text("reason", reason, bounds.REASON)
     with store.write() as session:
         row = _pending(session, proposal_id)
         return proposals.decide(session, row, "rejected", actor, reason=reason.strip())

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from esgscreen.core import bounds
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.freshness import (
     DEFAULT_REVIEW_YEARS,
@@ -304,18 +305,20 @@ def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Poli
     return row
 
 
-def _weight(item: Mapping[str, Any]) -> float | None:
-    weight = item.get("weight")
-    if weight is None:
-        return None
-    if isinstance(weight, bool) or not isinstance(weight, int | float):
-        raise InvalidQuery("weight must be a number.", field="weight")
-    if weight != weight or weight in (float("inf"), float("-inf")):
-        raise InvalidQuery("weight must be a finite number.", field="weight")
-    return float(weight)
+QUERY_LIMITS = {
+    **dict.fromkeys(("q", "name", "domain"), bounds.QUERY_TEXT),
+    **dict.fromkeys(("isin", "lei", "cik", "cusip", "figi", "ticker"), bounds.IDENTIFIER),
+    "exchange": bounds.EXCHANGE,
+}
 
 
-def _item_params(item: Mapping[str, Any]) -> dict[str, str | None]:
+def _warning(field_name: str, message: str) -> dict[str, str]:
+    return {"field": field_name, "message": message}
+
+
+def _item_params(item: Mapping[str, Any], warnings: list[dict[str, str]]
+                 ) -> dict[str, str | None]:
+    """The item's screening fields that are usable text; a warning for each that is not."""
     params: dict[str, str | None] = {}
     for key in QUERY_FIELDS:
         value = item.get(key)
@@ -324,17 +327,43 @@ def _item_params(item: Mapping[str, Any]) -> dict[str, str | None]:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # a CIK or ticker sent as a number
         if not isinstance(value, str):
-            raise InvalidQuery(f"{key} must be text.", field=key)
-        if len(value) > 500:
-            raise InvalidQuery(f"{key} is longer than 500 characters.", field=key)
-        params[key] = value
+            warnings.append(_warning(key, f"{key} must be text; it was left out."))
+            continue
+        try:
+            params[key] = bounds.check_text(key, value, QUERY_LIMITS[key])
+        except InvalidQuery as error:
+            warnings.append(_warning(key, f"{error.message[:-1]}; it was left out."))
     return params
+
+
+def _item_query(item: Mapping[str, Any], warnings: list[dict[str, str]]) -> Query:
+    """The query from the item's usable fields: a field that cannot be read (a bad checksum,
+    an unknown exchange) is left out with a warning and the others are screened. Raises
+    InvalidQuery or InvalidIdentifier when nothing usable remains."""
+    params = _item_params(item, warnings)
+    while True:
+        try:
+            return parse_query(params)
+        except (InvalidIdentifier, InvalidQuery) as error:
+            field_name = error.field or "item"
+            others = [k for k, v in params.items() if k != field_name and v and v.strip()]
+            if field_name not in params or not others:
+                if warnings and isinstance(error, InvalidQuery) and field_name not in params:
+                    first = warnings.pop(0)
+                    raise InvalidQuery(first["message"], field=first["field"]) from None
+                raise
+            message = (f"Invalid {field_name}: {error.message}"
+                       if isinstance(error, InvalidIdentifier) else error.message)
+            warnings.append(_warning(field_name, f"{message.rstrip('.')}; it was left out."))
+            del params[field_name]
 
 
 def screen_batch(
     snapshot: Snapshot, items: list[Any], policy: Policy
 ) -> dict[str, Any]:
-    """Screen a portfolio. A bad item gets an ``error`` in its own row; the rest go on."""
+    """Screen a portfolio. Each item is screened by the fields of it that can be read, with a
+    ``warnings`` entry naming each field left out; an item with nothing usable gets an
+    ``error`` in its own row; the rest go on."""
     rows: list[dict[str, Any]] = []
     by_status = dict.fromkeys(("match", "possible_match", "no_match", "error"), 0)
     by_action = dict.fromkeys(("exclude", "restrict", "review", "clear"), 0)
@@ -343,23 +372,41 @@ def screen_batch(
         ("red", "orange", "yellow", "green", "possible_match", "no_match"), 0.0
     )
     total_weight = 0.0
+    with_warnings = 0
     matcher = snapshot.matcher
     for index, item in enumerate(items):
-        ref = item.get("ref", index) if isinstance(item, Mapping) else index
+        warnings: list[dict[str, str]] = []
+        ref: Any = index
+        weight: float | None = None
         try:
             if not isinstance(item, Mapping):
                 raise InvalidQuery("Each item must be a JSON object.", field="item")
-            if not isinstance(ref, str | int) or isinstance(ref, bool):
-                raise InvalidQuery("ref must be text or a number.", field="ref")
-            weight = _weight(item)
-            outcome = matcher.match(parse_query(_item_params(item)), limit=1)
+            ref = item.get("ref", index)
+            if not isinstance(ref, str | int) or isinstance(ref, bool) or (
+                    isinstance(ref, str) and len(ref) > bounds.SHORT_TEXT):
+                warnings.append(_warning("ref", "ref must be text of at most "
+                                         f"{bounds.SHORT_TEXT} characters or a number; the "
+                                         "item's position is used instead."))
+                ref = index
+            if item.get("weight") is not None:
+                try:
+                    weight = bounds.weight_value(item["weight"])
+                except ValueError as error:
+                    warnings.append(_warning("weight", f"{str(error).rstrip('.')}; the "
+                                             "holding is screened without it."))
+            outcome = matcher.match(_item_query(item, warnings), limit=1)
         except (InvalidIdentifier, InvalidQuery) as error:
-            field_name = error.field or "item"
-            rows.append({"ref": ref if isinstance(ref, str | int) else index, "status": "error",
-                         "error": {"field": field_name, "message": error.message}})
+            row: dict[str, Any] = {"ref": ref, "status": "error", "error": {
+                "field": error.field or "item", "message": error.message}}
+            if warnings:
+                row["warnings"] = warnings
+            rows.append(row)
             by_status["error"] += 1
             continue
         row = _batch_row(snapshot, ref, outcome, policy, weight)
+        if warnings:
+            row["warnings"] = warnings
+            with_warnings += 1
         rows.append(row)
         by_status[row["status"]] += 1
         by_action[row["action"]] += 1
@@ -373,6 +420,7 @@ def screen_batch(
             "items": len(items),
             "by_status": by_status,
             "by_action": by_action,
+            "with_warnings": with_warnings,
             "weight": {"total": total_weight, "by_rating": exposure},
         },
         "results": rows,

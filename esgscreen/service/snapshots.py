@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from datetime import UTC, date, datetime
 
+from esgscreen.core import bounds
 from esgscreen.core.freshness import DEFAULT_REVIEW_YEARS
 from esgscreen.service.screening import Snapshot
 from esgscreen.store import repository
@@ -46,14 +47,18 @@ class NoWatchlistYet(LookupError):
 def parse_as_of(text: str) -> int | datetime:
     """A version number, or the moment an ISO 8601 date (its end) or time names."""
     text = text.strip()
-    if text.isdigit():
-        return int(text)
+    if bounds.is_number(text):
+        version = bounds.parse_id(text)
+        if version is None:
+            raise AsOfError(f"as_of names a watchlist version from 1 to {bounds.MAX_ID}, "
+                            f"not {text[:20]!r}.")
+        return version
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, 23, 59, 59, 999999, tzinfo=UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise AsOfError(
             f"as_of must be a version number or an ISO 8601 date or time, not {text!r}."
         ) from None

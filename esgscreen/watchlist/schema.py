@@ -15,6 +15,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from esgscreen.core import bounds
 from esgscreen.core.model import (
     ALIAS_KINDS,
     AUTHORITIES,
@@ -64,13 +65,15 @@ def _not_text(value: object) -> str:
 
 
 class Text(fields.String):
-    """A non-empty string without surrounding whitespace; numbers and booleans are refused."""
+    """A non-empty string of at most `max_length` characters (see core.bounds) without
+    surrounding whitespace; numbers and booleans are refused."""
 
     default_error_messages = _FIELD_MESSAGES
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, max_length: int = bounds.SHORT_TEXT, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.validators.insert(0, validate.Length(min=1))
+        self.validators.insert(0, validate.Length(
+            min=1, max=max_length, error="must be at most {max} characters long"))
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
@@ -97,6 +100,7 @@ class WebAddress(Text, fields.Url):
     }
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", bounds.URL)
         super().__init__(relative=False, schemes={"http", "https"}, require_tld=True, **kwargs)
 
 
@@ -227,7 +231,7 @@ class EvidenceSchema(FileSchema):
 
 
 class AliasSchema(FileSchema):
-    name = Text(required=True)
+    name = Text(required=True, max_length=bounds.NAME)
     kind = _choice(ALIAS_KINDS, load_default="alias")
     lang = _pattern(
         LANGUAGE_TAG,
@@ -256,7 +260,7 @@ class IdentifierSchema(FileSchema):
         metadata=_describe("How sure the source makes us of the value."),
     )
     source = WebAddress(metadata=_describe("Where the value was read."))
-    note = Text()
+    note = Text(max_length=bounds.PARAGRAPH)
 
     @validates_schema(skip_on_field_errors=False)
     def _exchange_only_on_tickers(self, data: Mapping[str, Any], **kwargs: Any) -> None:
@@ -286,7 +290,7 @@ class RelationSchema(FileSchema):
     share_text = Text(metadata=_describe("A reported qualitative share, when no figure was."))
     since = PartialDate()
     until = PartialDate()
-    note = Text()
+    note = Text(max_length=bounds.PARAGRAPH)
     evidence = Items(fields.Nested(EvidenceSchema))
 
     @validates_schema(skip_on_field_errors=False)
@@ -305,7 +309,8 @@ class FlagSchema(FileSchema):
     severity = _choice(SEVERITIES, required=True)
     status = _choice(FLAG_STATUSES, required=True)
     since = PartialDate()
-    summary = Text(required=True, metadata=_describe("One or two sentences in our own words."))
+    summary = Text(required=True, max_length=bounds.PARAGRAPH,
+                   metadata=_describe("One or two sentences in our own words."))
     evidence = Items(
         fields.Nested(EvidenceSchema),
         required=True,
@@ -319,7 +324,8 @@ class EntityFileSchema(FileSchema):
     """One file `entities/<id>.yaml`."""
 
     id = _slug(required=True, metadata=_describe("Stable slug; equals the file name."))
-    name = Text(required=True, metadata=_describe("The legal or best-known full name."))
+    name = Text(required=True, max_length=bounds.NAME,
+                metadata=_describe("The legal or best-known full name."))
     kind = _choice(ENTITY_KINDS, required=True)
     country = _pattern(
         COUNTRY,
@@ -327,7 +333,8 @@ class EntityFileSchema(FileSchema):
         metadata=_describe("ISO 3166-1 alpha-2; omit when not known."),
     )
     status = _choice(ENTITY_STATUSES, load_default="active")
-    description = Text(metadata=_describe("One paragraph, paraphrased, no quotations."))
+    description = Text(max_length=bounds.PARAGRAPH,
+                       metadata=_describe("One paragraph, paraphrased, no quotations."))
     aliases = Items(fields.Nested(AliasSchema))
     products = Items(Text())
     identifiers = Items(fields.Nested(IdentifierSchema))
@@ -342,7 +349,7 @@ class FlagCodeSchema(FileSchema):
         required=True,
     )
     title = Text(required=True)
-    definition = Text(required=True)
+    definition = Text(required=True, max_length=bounds.PARAGRAPH)
     default_severity = _choice(SEVERITIES, required=True)
     standards = Items(
         Text(),

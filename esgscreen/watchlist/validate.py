@@ -19,7 +19,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from esgscreen.core.errors import InvalidIdentifier
 from esgscreen.core.identifiers import normalise_exchange, normalise_identifier, parse_ticker
-from esgscreen.core.matching import is_historical
+from esgscreen.core.index import is_historical
 from esgscreen.core.model import Entity, FlagCode
 from esgscreen.watchlist.schema import EntityFileSchema, entity_to_dict
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from esgscreen import __version__
-from esgscreen.extensions import in_service, services, services_of, url_prefix
-from esgscreen.service.ratelimit import RateLimiter
+from esgscreen.extensions import in_service, services, url_prefix, within_rate_limit
 from esgscreen.web import present
 from esgscreen.web.auth import current_user, may
 
@@ -32,6 +31,9 @@ CONTENT_SECURITY_POLICY = (
 )
 # The JSON APIs under the service's prefix.
 TOKEN_API_PATHS = ("/api/", "/yente/")
+# Pages that screen or read the watchlist: rate-limited like the API.
+SCREENING_PAGES = {"lookup.index", "lookup.suggest", "lookup.entity", "lookup.record",
+                   "portfolio.results", "portfolio.download"}
 # Form posts that may carry a whole portfolio back (the download form).
 LARGE_FORMS = {"portfolio.download"}
 
@@ -64,12 +66,6 @@ def init_app(app: Flask, prefix: str = "") -> None:
     add_nav(app, "portfolio.upload", "Portfolio")
     add_nav(app, "curation.queue", "Curation", role="curator")
 
-    # Slows down password guessing: sign-in attempts per client address.
-    settings = services_of(app).settings
-    app.extensions["esgscreen.login_limiter"] = (
-        RateLimiter(settings.login_rate_limit, settings.rate_limit_storage)
-        if settings.login_rate_limit and settings.rate_limit else None
-    )
 
     app.context_processor(_template_context)
     app.jinja_env.globals["words"] = present  # also seen by imported macros
@@ -77,10 +73,22 @@ def init_app(app: Flask, prefix: str = "") -> None:
     app.jinja_env.filters["number"] = _number
 
 
+def _limit_screening() -> None:
+    """Pages that screen count against the same limit as the API: per signed-in user, else
+    per client address (the bucket an anonymous API client of that address uses too)."""
+    user = current_user()
+    verdict = within_rate_limit(f"user:{user.id}" if user else f"addr:{request.remote_addr}")
+    if verdict is not None and not verdict.allowed:
+        abort(429)
+
+
 def _protect() -> None:
     if not in_service():
         return
-    if request.endpoint in LARGE_FORMS:
+    endpoint = request.endpoint
+    if endpoint in SCREENING_PAGES:
+        _limit_screening()
+    if endpoint in LARGE_FORMS:
         request.max_form_memory_size = services().settings.max_content_length
     if (request.method in current_app.config["WTF_CSRF_METHODS"]
             and current_app.config["WTF_CSRF_ENABLED"]

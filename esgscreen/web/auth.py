@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -28,13 +27,15 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from esgscreen.core import bounds
 from esgscreen.core.roles import ROLES, role_allows
-from esgscreen.extensions import services
+from esgscreen.extensions import services, within_rate_limit
 from esgscreen.store import audit, users
 from esgscreen.web import errors
 
 bp = Blueprint("auth", __name__)
 SESSION_KEY = "esgscreen_user_id"
+GENERATION_KEY = "esgscreen_generation"
 
 View = TypeVar("View", bound=Callable[..., Any])
 _UNSET = object()
@@ -50,10 +51,18 @@ def current_user() -> users.UserInfo | None:
     if isinstance(user_id, int):
         with services().store.read() as db:
             user = users.get_user(db, user_id)
-        if user is None:
-            session.pop(SESSION_KEY, None)
+        if user is None or session.get(GENERATION_KEY) != user.session_generation:
+            # Disabled, signed out everywhere, or a new password since this cookie was made.
+            user = None
+            _forget()
     g.web_user = user
     return user
+
+
+def _forget() -> None:
+    """Sign out of the service only: a host app's own keys in the session stay."""
+    session.pop(SESSION_KEY, None)
+    session.pop(GENERATION_KEY, None)
 
 
 def may(role: str) -> bool:
@@ -119,31 +128,34 @@ def login() -> ResponseReturnValue:
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("auth/login.html", next_url=next_url, username="")
-    limiter = current_app.extensions.get("esgscreen.login_limiter")
-    retry = limiter.retry_after(f"login:{request.remote_addr}") if limiter else None
-    if retry is not None:
-        flash(f"Too many sign-in attempts from your address; try again in {retry} seconds.",
-              "error")
-        return render_template("auth/login.html", next_url=next_url, username=""), 429, {
-            "Retry-After": str(retry)}
-    username = request.form.get("username", "").strip()[:80]
-    password = request.form.get("password", "")
+    verdict = within_rate_limit(f"login:{request.remote_addr}", "esgscreen.login_limiter")
+    if verdict is not None and not verdict.allowed:
+        flash("Too many sign-in attempts from your address; try again in "
+              f"{verdict.reset} seconds.", "error")
+        return render_template("auth/login.html", next_url=next_url, username=""), 429
+    username = request.form.get("username", "").strip()[:bounds.USERNAME + 1]
+    password = request.form.get("password", "")[:bounds.PASSWORD + 1]
     if not username or not password:
         flash("Enter your username and your password.", "error")
-        return render_template("auth/login.html", next_url=next_url, username=username), 400
+        return render_template("auth/login.html", next_url=next_url,
+                               username=bounds.escape_controls(username)), 400
     with services().store.read() as db:
+        # A name no user can have (too long, control characters) is never looked up.
         user = users.authenticate(db, username, password)
     with services().store.write() as db:
         if user is None:
-            audit.record(db, _actor(username, None), "user.sign_in_failed", f"user:{username}")
+            shown = bounds.escape_controls(username)
+            audit.record(db, _actor(shown, None), "user.sign_in_failed", f"user:{shown}")
         else:
             audit.record(db, _actor(user.username, user.id), "user.sign_in",
                          f"user:{user.username}")
     if user is None:
         flash("Wrong username or password.", "error")
-        return render_template("auth/login.html", next_url=next_url, username=username)
-    session.pop(SESSION_KEY, None)
+        return render_template("auth/login.html", next_url=next_url,
+                               username=bounds.escape_controls(username))
+    _forget()
     session[SESSION_KEY] = user.id
+    session[GENERATION_KEY] = user.session_generation
     flash(f"Signed in as {user.username}.", "info")
     return redirect(next_url)
 
@@ -153,9 +165,11 @@ def logout() -> Response:
     user = current_user()
     if user is not None:
         with services().store.write() as db:
+            # Every session of the user ends, copies of this cookie included.
+            users.end_sessions(db, user.id)
             audit.record(db, _actor(user.username, user.id), "user.sign_out",
                          f"user:{user.username}")
-    session.pop(SESSION_KEY, None)
+    _forget()
     g.web_user = None
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login") if not services().settings.public_read

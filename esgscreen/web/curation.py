@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from esgscreen.core import bounds
 from esgscreen.core.model import (
     ENTITY_KINDS,
     FLAG_STATUSES,
@@ -30,7 +31,8 @@ from esgscreen.web.auth import current_user, login_required
 
 bp = Blueprint("curation", __name__, url_prefix="/curation")
 
-MAX_TEXT = 2000
+# Ids beyond the INTEGER column's range name no proposal: 404, never a database error.
+PROPOSAL_ID = f"int(min=1, max={bounds.MAX_ID})"
 
 
 def _actor() -> Actor:
@@ -55,7 +57,7 @@ def _entity(watchlist: Watchlist, entity_id: str) -> Entity:
 
 
 def _field(name: str) -> str:
-    return request.form.get(name, "").strip()[:MAX_TEXT]
+    return request.form.get(name, "").strip()
 
 
 def _submit(summary: str, changes: list[dict[str, Any]]) -> int | None:
@@ -109,7 +111,7 @@ def queue() -> ResponseReturnValue:
                            statuses=("pending", "approved", "rejected", "withdrawn", "all"))
 
 
-@bp.get("/proposals/<int:proposal_id>")
+@bp.get(f"/proposals/<{PROPOSAL_ID}:proposal_id>")
 @login_required(role="curator")
 def proposal(proposal_id: int) -> ResponseReturnValue:
     try:
@@ -135,7 +137,7 @@ def _decide(proposal_id: int, decide: Any, done: str) -> ResponseReturnValue:
     return redirect(url_for("curation.proposal", proposal_id=proposal_id)), 303
 
 
-@bp.post("/proposals/<int:proposal_id>/approve")
+@bp.post(f"/proposals/<{PROPOSAL_ID}:proposal_id>/approve")
 @login_required(role="reviewer")
 def approve(proposal_id: int) -> ResponseReturnValue:
     return _decide(proposal_id,
@@ -143,7 +145,7 @@ def approve(proposal_id: int) -> ResponseReturnValue:
                    "Proposal {id} is approved and published as watchlist version {version}.")
 
 
-@bp.post("/proposals/<int:proposal_id>/reject")
+@bp.post(f"/proposals/<{PROPOSAL_ID}:proposal_id>/reject")
 @login_required(role="reviewer")
 def reject(proposal_id: int) -> ResponseReturnValue:
     reason = _field("reason")
@@ -152,7 +154,7 @@ def reject(proposal_id: int) -> ResponseReturnValue:
                    "Proposal {id} is rejected; the curator sees your reason.")
 
 
-@bp.post("/proposals/<int:proposal_id>/withdraw")
+@bp.post(f"/proposals/<{PROPOSAL_ID}:proposal_id>/withdraw")
 @login_required(role="curator")
 def withdraw(proposal_id: int) -> ResponseReturnValue:
     return _decide(proposal_id,

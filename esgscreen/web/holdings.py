@@ -223,7 +223,8 @@ def results_csv(items: Iterable[Mapping[str, Any]], result: Mapping[str, Any],
             "; ".join(f"{f['code']} ({f['severity']}, {f['status']})"
                       for f in match.get("flags", [])),
             "; ".join(row.get("reasons", [])),
-            f"{error['field']}: {error['message']}" if error else "",
+            "; ".join(f"{p['field']}: {p['message']}"
+                      for p in ([error] if error else []) + row.get("warnings", [])),
             result["watchlist_version"],
             result["policy"],
         )])

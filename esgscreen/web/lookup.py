@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
+from esgscreen.core import bounds
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
 from esgscreen.core.policy import Policy
 from esgscreen.extensions import services
@@ -34,7 +35,9 @@ from esgscreen.web.diagram import ownership_svg
 
 bp = Blueprint("lookup", __name__)
 
-MAX_QUERY = 200
+# The same limits as the API's q (screening) and entity search (suggestions).
+MAX_QUERY = bounds.QUERY_TEXT
+MAX_SUGGEST = bounds.SEARCH_TEXT
 SUGGESTIONS = 8
 
 
@@ -116,7 +119,7 @@ def index() -> ResponseReturnValue:
 @login_required
 def suggest() -> Response:
     """Autocomplete for the search box: the entities endpoint's search, for signed-in pages."""
-    q = request.args.get("q", "").strip()[:MAX_QUERY]
+    q = request.args.get("q", "").strip()[:MAX_SUGGEST]
     snapshot = services().snapshots.current()
     if len(q) < 2 or snapshot is None:
         return jsonify([])

@@ -63,7 +63,8 @@ def test_bearer_scheme_and_documented_errors(bundled_client: FlaskClient) -> Non
 def test_x_pagination_is_described_as_sent(bundled_client: FlaskClient) -> None:
     spec = bundled_client.get("/openapi.json").get_json()
     header = spec["components"]["headers"]["PAGINATION"]
-    schema = resolve(spec, header["content"]["application/json"]["schema"])
+    assert header["schema"] == {"type": "string"} and "JSON text" in header["description"]
     sent = json.loads(bundled_client.get("/api/v1/entities?page_size=2")
                       .headers["X-Pagination"])
-    assert set(sent) <= set(schema["properties"]) and {"total", "page"} <= set(sent)
+    assert {"total", "page"} <= set(sent)
+    assert all(name in header["description"] for name in sent)

@@ -121,19 +121,22 @@ def test_batch_screens_a_portfolio_and_sums_weights(client: FlaskClient) -> None
     assert rows["b"]["status"] == "no_match" and rows["b"]["action"] == "clear"
     assert rows["c"]["status"] == "error" and rows["c"]["error"]["field"] == "isin"
     assert rows[5]["status"] == "error"
-    assert rows["g"]["error"]["field"] == "weight"
+    # A weight that is not a number does not hide the holding: screened, with a warning.
+    assert rows["g"]["status"] == "match" and rows["g"]["weight"] is None
+    assert [w["field"] for w in rows["g"]["warnings"]] == ["weight"]
     assert rows["e"]["match"]["entity"]["id"] == "cellebrite"
     summary = body["summary"]
     assert summary["items"] == 7
-    assert summary["by_status"]["error"] == 3
-    assert summary["by_status"]["match"] == 3
+    assert summary["by_status"]["error"] == 2
+    assert summary["by_status"]["match"] == 4
+    assert summary["with_warnings"] == 1
     weights = summary["weight"]["by_rating"]
     assert rows["d"]["rating"] == "red"
     expected_red = sum(r["weight"] or 0 for r in rows.values() if r.get("rating") == "red")
     assert weights["red"] == expected_red >= 0.5
     assert weights["no_match"] == 10
     assert summary["weight"]["total"] == 13.0
-    assert sum(summary["by_action"].values()) == 4
+    assert sum(summary["by_action"].values()) == 5
 
 
 def test_batch_over_the_limit_is_413(bundled_app) -> None:  # noqa: ANN001

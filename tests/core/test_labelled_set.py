@@ -96,6 +96,12 @@ def test_labelled_set_is_large_and_varied() -> None:
     kinds = {case["id"][0] for case in cases}
     assert kinds >= {"n", "y", "s", "i", "t", "h", "x"}  # names, typos, scripts, ids, negatives
     assert sum(case["expect"] is None for case in cases) >= 100
+    # Names as registries write them: legal forms in full, places, decorations, conflicting
+    # identifiers, common words, other scripts; at least half of them hard negatives.
+    registry = [case for case in cases if re.fullmatch(r"[fpdcok]\d{3}", case["id"])]
+    assert {case["id"][0] for case in registry} == set("fpdcok")
+    assert len(registry) >= 150
+    assert 2 * sum(case["expect"] is None for case in registry) >= len(registry)
 
 
 def test_labelled_set_precision_and_recall(

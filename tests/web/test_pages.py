@@ -101,7 +101,7 @@ def test_page_verdict_agrees_with_the_api(bundled_client: FlaskClient, query: st
         ("q=Cellebrite&as_of=999", "There is no watchlist version 999"),
         ("q=Cellebrite&as_of=yesterday", "as_of must be a version number"),
         ("q=Cellebrite&policy=nope", "Unknown policy"),
-        ("q=" + "x" * 201, "longer than 200 characters"),
+        ("q=" + "x" * 501, "longer than 500 characters"),
     ],
 )
 def test_bad_input_is_a_message_on_the_page(bundled_client: FlaskClient, query: str,
@@ -305,7 +305,7 @@ def test_upload_screens_and_download_recomputes(seeded_app: Flask) -> None:
     assert response.status_code == 200
     assert "3 holdings screened against watchlist version 2" in page
     assert page.count('<tr class="row-') == 3
-    assert "weight must be a number" in page
+    assert "weight must be a number; the holding is screened without it" in page
     assert 'data-sortable' in page
     packed = re.search(r'name="holdings" value="([^"]+)"', page).group(1)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -321,7 +321,7 @@ def test_upload_screens_and_download_recomputes(seeded_app: Flask) -> None:
     assert lines[1].startswith("2,Cellebrite DI Ltd.,")
     assert ",match,red,exclude,cellebrite," in lines[1]
     assert ",no_match,,clear," in lines[2]
-    assert "weight: weight must be a number." in lines[3]
+    assert "weight: weight must be a number; the holding is screened without it." in lines[3]
 
 
 @pytest.mark.parametrize(
