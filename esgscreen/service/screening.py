@@ -463,7 +463,9 @@ def joined_summaries(summaries: list[Mapping[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] = {"items": 0, "by_status": {}, "by_action": {},
                              "weight": {"total": 0.0, "by_rating": {}}}
     for summary in summaries:
-        total["items"] += summary["items"]
+        for key, count in summary.items():
+            if isinstance(count, int) and not isinstance(count, bool):
+                total[key] = total.get(key, 0) + count  # items, with_warnings …
         for part in ("by_status", "by_action"):
             for key, count in summary[part].items():
                 total[part][key] = total[part].get(key, 0) + count

@@ -207,7 +207,9 @@ def _joined(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] = {"items": 0, "by_status": {}, "by_action": {},
                              "weight": {"total": 0.0, "by_rating": {}}}
     for summary in summaries:
-        total["items"] += summary.get("items", 0)
+        for key, count in summary.items():
+            if isinstance(count, int) and not isinstance(count, bool):
+                total[key] = total.get(key, 0) + count  # items, with_warnings …
         for part in ("by_status", "by_action"):
             for key, count in (summary.get(part) or {}).items():
                 total[part][key] = total[part].get(key, 0) + count
