@@ -147,15 +147,28 @@ def register_names() -> tuple[list[str], dict]:
     return names, provenance
 
 
-def common_words() -> dict:
+def listed_words(names: list[str]) -> dict[str, int]:
+    """Distinctive words in two or more of the register's names, counting each listing's name
+    (what keeps a city that names a listed company, Bristol, Carrefour, from being a place)."""
+    from esgscreen.core.names import normalise_name
+
+    counts: Counter[str] = Counter()
+    for name in names:
+        counts.update(set(normalise_name(name).distinctive))
+    return {token: count for token, count in counts.items() if count >= 2}
+
+
+def common_words(names: list[str], provenance: dict) -> dict:
     from wordfreq import top_n_list, zipf_frequency
 
     from esgscreen.core.names import normalise_name
 
-    names, provenance = register_names()
+    # One count per company, not per listing: the SEC's "BAE Systems PLC" and the index's "BAE
+    # Systems" are one name once legal forms and decorations are set aside.
+    companies = {(norm.distinctive, norm.generic) for norm in map(normalise_name, names)}
     counts: Counter[str] = Counter()
-    for name in names:
-        counts.update(set(normalise_name(name).distinctive))
+    for distinctive, _ in companies:
+        counts.update(set(distinctive))
     register = {token: count for token, count in sorted(counts.items()) if count >= 2}
     english: dict[str, float] = {}
     for word in top_n_list("en", 60_000, wordlist="large"):
@@ -166,10 +179,11 @@ def common_words() -> dict:
         if len(tokens) == 1 and tokens[0].isalpha() and tokens[0].isascii() and len(word) >= 3:
             english.setdefault(tokens[0], zipf)
     return {
-        "source": "token counts over a register of real company names (distinct companies "
-                  "whose normalised name holds the word as a distinctive word, kept from 2), "
+        "source": "token counts over a register of real company names (distinct normalised "
+                  "names, one per company however many listings it has, that hold the word as a "
+                  "distinctive word, kept from 2), "
                   f"and English words of Zipf frequency {ZIPF_COMMON} or more",
-        "register": {"names": len(names), **provenance},
+        "register": {"names": len(names), "companies": len(companies), **provenance},
         "english": {"package": _version("wordfreq"), "wordlist": "large",
                     "min_zipf": ZIPF_COMMON},
         "generator": "tools/matching_data.py",
@@ -245,9 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     DATA.mkdir(exist_ok=True)
     differs = False
-    words = common_words()
-    built = {"legal_forms.json": legal_forms(), "common_words.json": words,
-             "places.json": places(words["register_counts"])}
+    names, provenance = register_names()
+    built = {"legal_forms.json": legal_forms(),
+             "common_words.json": common_words(names, provenance),
+             "places.json": places(listed_words(names))}
     for filename, data in built.items():
         text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
         path = DATA / filename

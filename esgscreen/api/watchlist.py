@@ -205,7 +205,9 @@ class Methodology(MethodView):
                     {"min_share": 0, "effect": "two steps lower"},
                     {"share": None, "effect": "low: a reported investment, stake not stated"},
                 ],
-                "chains": "shares multiply along a chain of owners, up to 4 links; cycles are cut",
+                "chains": "shares multiply along a chain of owners, up to 4 links; cycles are cut, "
+                "and a chain whose links never held at one time (one ended before another "
+                "began, partial dates read in the link's favour) carries nothing",
                 "links": "a SPAC that merged into a vendor, a former name and a brand carry the "
                 "whole of the vendor's rating; a subsidiary or a 'majority'/'control' stake counts "
                 "as 50%",

@@ -22,6 +22,12 @@ from esgscreen.core.model import Entity, Evidence, Flag
 DEFAULT_REVIEW_YEARS = 3
 
 
+def period_start(partial: str) -> date:
+    """The first day a partial ISO date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) stands for."""
+    parts = [int(part) for part in partial.split("-")]
+    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
 def period_end(partial: str) -> date:
     """The last day a partial ISO date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) stands for."""
     parts = [int(part) for part in partial.split("-")]

@@ -421,7 +421,8 @@ def interpret_free_text(text: str, *, field: str = "q") -> list[Interpretation]:
     if " " not in stripped and _DOMAINISH_RE.match(stripped) and not compact.isdigit():
         return [("domain", normalise_identifier("domain", stripped, field=field), None)]
 
-    if compact.isascii() and compact.isalnum() and any(c.isdigit() for c in compact):
+    if (compact.isascii() and compact.isalnum() and any(c.isdigit() for c in compact)
+            and not _has_a_word(stripped)):
         figi_shape = len(compact) == 12 and _FIGIISH_RE.fullmatch(compact) is not None
         if figi_shape and _checked("figi", compact) is None:
             return [("figi", compact, None)]
@@ -441,6 +442,12 @@ def interpret_free_text(text: str, *, field: str = "q") -> list[Interpretation]:
     if " " not in stripped and len(compact) <= 6 and compact.isascii() and compact.isalnum():
         found.append(("ticker", compact, None))
     return found
+
+
+def _has_a_word(text: str) -> bool:
+    """Whether spaced text holds a word of five letters or more: a name with a number in it (ZTE
+    Corporation 000063), not an identifier written in groups (5493 001K JTII GC8Y 1R12)."""
+    return " " in text and any(len(word) >= 5 and word.isalpha() for word in text.split())
 
 
 def _digits(compact: str, field: str) -> list[Interpretation]:

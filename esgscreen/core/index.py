@@ -22,7 +22,13 @@ from esgscreen.core.identifiers import (
     venue_accepts,
 )
 from esgscreen.core.model import Entity, Identifier
-from esgscreen.core.names import NormalisedName, common_word, normalise_name, unglue
+from esgscreen.core.names import (
+    NormalisedName,
+    common_word,
+    normalise_name,
+    place_countries,
+    unglue,
+)
 from esgscreen.core.query import Query
 from esgscreen.core.scores import (
     MATCH_THRESHOLD,
@@ -32,6 +38,7 @@ from esgscreen.core.scores import (
     status_for,
 )
 from esgscreen.core.scoring import (
+    PARENT_WORDS,
     REQUIRED_SHARE,
     SHORT_NAME,
     Candidate,
@@ -134,6 +141,9 @@ class Matcher:
             names = [(entity.name, "name", "name")]
             names += [(a.name, "alias", a.kind) for a in entity.aliases]
             seen: set[tuple[str, ...]] = set()
+            legal = normalise_name(entity.name)
+            parent = (PARENT_WORDS.intersection(legal.generic) if legal.legal_forms
+                      else frozenset())
             for label, field_, kind in names:
                 for variant in _name_variants(label):
                     norm = normalise_name(variant)
@@ -143,9 +153,11 @@ class Matcher:
                     seen.add(key)
                     union.update(norm.generic)
                     common = frozenset(t for t in norm.distinctive if common_word(t))
+                    places = frozenset(t for t in norm.distinctive if place_countries(t))
                     entries.append(NameEntry(entity.id, label, field_, kind, norm,
                                              frozenset(norm.generic), entity.country,
-                                             weak_name(norm), common))
+                                             weak_name(norm), common, places,
+                                             parent))
             for identifier in entity.identifiers:
                 self._index_identifier(entity, identifier, identifier_index, tickers)
         self._entries = tuple(entries)
@@ -260,11 +272,14 @@ class Matcher:
         return MatchOutcome(status, kept, query)
 
     def _hits(self, query: Query) -> list[tuple[str, str, frozenset[str]]]:
-        """The query's checkable identifiers (security and company numbers, a ticker on an
-        exchange) with the entities each one found."""
+        """The identifiers the client sent as such (security and company numbers, a ticker on
+        an exchange) with the entities each one found. Free text also screened as a name ("Atos
+        SE") was read as an identifier only speculatively, so that reading never disagrees."""
         hits = []
         found: Iterable[Candidate]
-        for kind, value, exchange in query.identifiers:
+        for (kind, value, exchange), field_ in zip(query.identifiers, query.fields, strict=True):
+            if query.guessed and field_ == "q":
+                continue
             if kind in _CHECKED_TYPES:
                 found = self._identifiers.get((kind, value), ())
             elif kind == "ticker" and exchange is not None:

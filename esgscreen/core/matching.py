@@ -37,9 +37,14 @@ Every candidate gets a score between 0 and 1; the best one sets the status.
   name under another legal form (Matrix Ltd against Matrix LLC), a one-word name of four letters
   or fewer without the legal form the watchlist records (Sun against Sun Corporation), a
   one-word short form the watchlist does not record (Memento for Memento Labs), a name of two
-  letters or fewer; a ticker alone that several entities use (``ticker_shared``); a ticker whose
-  listing has no recorded exchange (``ticker_unknown_venue``); a listing or domain recorded as
-  historical (``historical_cap``).
+  letters or fewer (with its generic words it matches: Digital 14; alone it is nothing); a name
+  whose distinctive words are only places or common words, with generic words left out, unless
+  only group or holding is left out or, for common words, the name is cut short (China
+  Electronics Corporation is not China Electronics Technology Group Corporation); the bare name
+  under a legal form when the entity's legal name has group or holding and a legal form
+  (SoftBank Corp. is not SoftBank Group Corp.); a ticker alone that several entities use
+  (``ticker_shared``); a ticker whose listing has no recorded exchange
+  (``ticker_unknown_venue``); a listing or domain recorded as historical (``historical_cap``).
 - ``no_match`` (below POSSIBLE_THRESHOLD): nothing worth showing; no candidates are returned.
 
 Generic words (group, technologies, holdings, capital, systems, solutions, partners ...) and

@@ -260,8 +260,15 @@ _NOISE = frozenset({"ord", "ords", "ordinary", "shs", "shares", "share", "adr", 
                     "gdr", "reg", "registered", "bearer", "pref", "preferred", "common", "stock",
                     "unit", "units", "warrant", "warrants", "wt", "wts", "rights", "sponsored",
                     "spon", "unsponsored", "depositary", "receipts", "receipt", "npv",
-                    "cedear", "cedears", "bdr", "bdrs", "drc", "gdrs"})
+                    "cedear", "cedears", "bdr", "bdrs", "drc", "gdrs", "unspon", "unsp",
+                    "inh", "vzo"})
 _CLASS_WORDS = frozenset({"class", "cl", "series", "ser", "cat"})
+_SHARE_WORDS = frozenset({"shs", "shares", "share"})  # H Shares, A shs: a class before them
+# The currency of a par value as German exchanges write it after a name (ATOS SE EO 1, BAE
+# SYSTEMS PLC LS-,025, ELBIT SYSTEMS LTD. IS 1); O.N. (ohne Nennwert) and NA (Namensaktien)
+# go with them: SAP SE O.N., SIEMENS AG NA O.N.
+_PAR_CURRENCIES = frozenset({"eo", "dl", "ls", "sf", "yn", "hd", "is", "dk", "sk", "nk", "cd"})
+_PAR_WORDS = frozenset({"on", "na"})
 
 # CJK suffixes split off a run of ideographs, longest first.
 _CJK_SUFFIXES = tuple(sorted(
@@ -401,7 +408,7 @@ def name_tokens(text: str) -> list[str]:
 _COMMON = tables.common_words()
 _REGISTER_COUNTS: dict[str, int] = _COMMON["register_counts"]
 _ENGLISH: dict[str, float] = _COMMON["english_zipf"]
-_REGISTER_SIZE = int(_COMMON.get("register", {}).get("names", 0))
+_REGISTER_SIZE = int(_COMMON.get("register", {}).get("companies", 0))  # distinct names
 COMMON_MIN_COMPANIES = 2  # a word in this many register names is no longer distinctive alone
 
 
@@ -479,11 +486,12 @@ _LEGAL_MISSPELT = _Misspellings({key[0]: key[0] for key in _LEGAL if len(key) ==
 
 # The SEC's state-of-incorporation and other suffixes: /DE/, /NEW/, \TX\, Limited/ADR.
 _SLASHED = re.compile(r"(?<=\w\w|\w\.)\s*[/\\]\s*([a-z]{1,4})\s*[/\\]"
+                      r"|(?<=[\w.)»\"+])\s+[/\\]([a-z]{1,4})[/\\](?=\s|$)"  # Fund I /DE/
                       r"|(?<=\w\w|\w\.)\s*/\s*([a-z]{1,3})\s*$")  # not A/S, I/S
 
 
 def _strip_decorations(text: str) -> tuple[str, list[str]]:
-    found = [f"/{a or b}/" for a, b in _SLASHED.findall(text)]
+    found = [f"/{a or b or c}/" for a, b, c in _SLASHED.findall(text)]
     if found:
         text = _SLASHED.sub(" ", text)
     return text, found
@@ -493,13 +501,38 @@ def _strip_noise(tokens: list[str]) -> list[str]:
     removed = []
     while tokens:
         if tokens[-1] in _NOISE:
-            removed.append(tokens.pop())
+            if (tokens[-1] in _SHARE_WORDS and len(tokens) >= 3 and len(tokens[-2]) == 1
+                    and tokens[-2].isalpha() and tokens[-3] not in _CLASS_WORDS):
+                removed.append(" ".join(tokens[-2:]))
+                del tokens[-2:]
+            else:
+                removed.append(tokens.pop())
         elif len(tokens) >= 2 and tokens[-2] in _CLASS_WORDS and len(tokens[-1]) == 1:
             removed.append(" ".join(tokens[-2:]))
             del tokens[-2:]
+        elif (size := _par_value(tokens)) or (len(tokens) >= 3 and tokens[-1] in _PAR_WORDS
+                                              and _par_word_follows(tokens[-2])):
+            size = size or 1
+            removed.append(" ".join(tokens[-size:]))
+            del tokens[-size:]
         else:
             return removed
     return removed
+
+
+def _par_value(tokens: list[str]) -> int:
+    """How many tokens a trailing par value takes (eo 1, ls 025, eo 4 40), or 0."""
+    digits = 0
+    while digits < 2 and len(tokens) > digits + 2 and tokens[-1 - digits].isdigit():
+        digits += 1
+    if digits and tokens[-1 - digits] in _PAR_CURRENCIES:
+        return digits + 1
+    return 0
+
+
+def _par_word_follows(token: str) -> bool:
+    """Whether O.N. or NA may follow this token: a legal form, NA, or another listing word."""
+    return token in _PAR_WORDS or token in _NOISE or (token,) in _LEGAL
 
 
 def _strip_legal(

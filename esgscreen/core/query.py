@@ -42,6 +42,7 @@ class Query:
     detected: str | None = None  # for `q`: the identifier type it was read as, or "name"
     q: str | None = None
     fields: tuple[str, ...] = ()  # the parameter each identifier came from
+    guessed: bool = False  # `q` was also screened as a name: what it was read as is a guess
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready echo: normalised identifiers, the type detected in `q`, the name."""
@@ -119,6 +120,7 @@ def parse_query(params: Mapping[str, str | None]) -> Query:
         normalise_exchange(exchange)  # reject an unknown exchange even when no ticker uses it
 
     detected = None
+    guessed = False
     if q is not None:
         readings = interpret_free_text(q)
         if readings and ticker is None and exchange is not None:
@@ -128,13 +130,14 @@ def parse_query(params: Mapping[str, str | None]) -> Query:
         detected = readings[0][0] if readings else "name"
         identifiers.extend(readings)
         fields.extend("q" for _ in readings)
-        if name is None and _also_a_name(q, readings):
+        guessed = bool(readings) and _also_a_name(q, readings)
+        if name is None and (guessed or not readings):
             name = q
 
     if name is None and not identifiers:
         raise InvalidQuery("nothing to screen: give q, name or an identifier", field="q")
     normalised = normalise_name(name) if name is not None else None
-    return Query(name, normalised, tuple(identifiers), detected, q, tuple(fields))
+    return Query(name, normalised, tuple(identifiers), detected, q, tuple(fields), guessed)
 
 
 def _with_exchange(reading: QueryIdentifier, exchange: str) -> QueryIdentifier:

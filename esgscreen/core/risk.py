@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from esgscreen.core.freshness import period_end, period_start
 from esgscreen.core.model import Entity, Evidence, Flag, Relation
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
@@ -128,6 +129,7 @@ class ExposureStep:
     share: float | None
     share_text: str | None
     until: str | None
+    since: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +173,24 @@ def _links(entities: Mapping[str, Entity]) -> dict[str, list[tuple[str, Exposure
                 holder, held = relation.target, entity.id
             else:  # merged_into, brand_of: this entity stands for the target
                 holder, held = entity.id, relation.target
-            step = ExposureStep(holder, held, kind, share, relation.share_text, relation.until)
+            step = ExposureStep(holder, held, kind, share, relation.share_text, relation.until,
+                                relation.since)
             holders.setdefault(held, []).append((holder, step, relation))
     return holders
+
+
+def _coexisted(path: tuple[ExposureStep, ...]) -> bool:
+    """Whether the links of a chain could all have held at one time.
+
+    A partial date is read in the link's favour: a ``since`` from the first day of its period,
+    an ``until`` to the last, so only links whose dates plainly never overlap break a chain
+    (Bull's hold on Nexa ended in 2012; Atos bought Bull in 2014).
+    """
+    starts = [s.since for s in path if s.since]
+    ends = [s.until for s in path if s.until]
+    if not starts or not ends:
+        return True
+    return period_start(max(starts, key=period_start)) <= period_end(min(ends, key=period_end))
 
 
 def exposure_severity(target_rating: str, share: float | None) -> str:
@@ -197,9 +214,10 @@ def derive_exposures(
 ) -> dict[str, tuple[Exposure, ...]]:
     """Every entity's exposure to flagged entities it owns, directly or through a chain.
 
-    Cycles are cut (an entity is never visited twice on one path); only targets rated red,
+    Cycles are cut (an entity is never visited twice on one path), and so is a chain whose
+    links never held at one time (one ended before another began); only targets rated red,
     orange or yellow by their own flags lead to exposure. For each holder and target the
-    most severe path is kept.
+    path that weighs most in the rating is kept (an ongoing one among equals).
     """
     holders = _links(entities)
     found: dict[str, dict[str, Exposure]] = {}
@@ -220,6 +238,8 @@ def derive_exposures(
                 if holder == target or any(s.holder == holder for s in path):
                     continue  # a cycle
                 new_path = (step, *path)
+                if not _coexisted(new_path):
+                    continue  # its links never held at one time: the chain carries nothing
                 new_relations = (relation, *relations)
                 exposure = _exposure(target, rating, codes, new_path, new_relations,
                                      target_evidence)
@@ -269,8 +289,13 @@ def _exposure(
     )
 
 
-def _exposure_order(exposure: Exposure) -> tuple[int, int, int, int]:
+def _exposure_order(exposure: Exposure) -> tuple[int, int, int, int, int]:
+    # The path that weighs most in the rating first (a concluded critical one, orange, ahead
+    # of an ongoing low one, green); among equals, an ongoing path ahead of a concluded one.
+    contribution = rate([Flag(EXPOSURE_CODE, exposure.counted_severity, exposure.status, None,
+                              "", ())])
     return (
+        RATING_ORDER.index(contribution),
         exposure.status != "ongoing",
         SEVERITY_ORDER.index(exposure.counted_severity),
         exposure.weakly_sourced,

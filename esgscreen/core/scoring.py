@@ -21,11 +21,12 @@ from esgscreen.core.names import (
 )
 from esgscreen.core.scores import MATCH_THRESHOLD, POSSIBLE_CAP, POSSIBLE_THRESHOLD, SCORES
 
-__all__ = ["TYPO_MIN_LENGTH", "Candidate", "NameEntry", "NameScore", "explain", "make_candidate",
-           "score_name", "typo", "weak_name"]
+__all__ = ["PARENT_WORDS", "TYPO_MIN_LENGTH", "Candidate", "NameEntry", "NameScore", "explain",
+           "make_candidate", "score_name", "typo", "weak_name"]
 
 TYPO_MIN_LENGTH = 9  # shorter words must be spelt exactly to match (8 letters: see typo)
 SHORT_NAME = 4  # a one-word Latin name this short must come with its legal form, if it has one
+PARENT_WORDS = frozenset({"group", "holding"})  # a name may leave these out and stay the company's
 REQUIRED_SHARE = POSSIBLE_THRESHOLD / SCORES.resemblance  # the similarity a possible match needs
 
 _TYPO_SIMILARITY = SCORES.typo_similarity
@@ -57,6 +58,14 @@ class NameEntry:
     country: str | None = None  # the entity's country (ISO 3166-1 alpha-2)
     weak: str | None = None  # why this name alone cannot identify the company (see weak_name)
     common: frozenset[str] = frozenset()  # its distinctive words that are common (common_word)
+    places: frozenset[str] = frozenset()  # its distinctive words that are places
+    parent: frozenset[str] = frozenset()  # group, holding of the legal name, when it has a form
+
+    @property
+    def thin(self) -> bool:
+        """Whether every distinctive word is a place or a common word (China Electronics
+        Technology Group): its generic words are then what tells the company apart."""
+        return all(t in self.common or t in self.places for t in self.norm.distinctive)
 
 
 def weak_name(norm: NormalisedName) -> str | None:
@@ -173,13 +182,16 @@ def score_name(
     ):
         return None
 
+    if full and name.weight <= 2 and entry.generic and not query_generic & entry.generic:
+        return None  # '14' alone is not Digital 14: two characters say nothing without their words
+
     weak_reason = None
     if full:
         if query.all_generic != name.all_generic:
             weak_reason = "only generic words agree"
         elif foreign:
             weak_reason = f"the query adds {_words(foreign)}, which this company's names lack"
-        elif name.weight <= 2:
+        elif name.weight <= 2 and not (entry.generic and query_generic == entry.generic):
             weak_reason = f"'{name.compact}' is too short to identify a company on its own"
         elif len(name.distinctive) == 1 and not legal_forms_agree(
             query.legal_forms, name.legal_forms
@@ -200,6 +212,21 @@ def score_name(
             weak_reason = (
                 f"the watchlist does not record the short form '{query.compact}' for this "
                 f"company, only with {_words(omitted)}"
+            )
+        elif omitted and entry.thin and not (
+            omitted <= PARENT_WORDS
+            or (query_generic and name.text.startswith(query.text + " ")
+                and any(t not in entry.places for t in name.distinctive))
+        ):
+            weak_reason = (
+                f"without {_words(omitted)} what is left of the name ({_words(name.distinctive)})"
+                f" is only {_thin_words(entry)}, which does not identify this company"
+            )
+        elif query.legal_forms and entry.parent and not query_generic:
+            weak_reason = (
+                f"the query is the bare name under a legal form ({_words(query.legal_forms)}), "
+                f"but the watchlist's legal name has {_words(entry.parent)}: it may be a "
+                f"subsidiary or another company"
             )
         elif entry.weak is not None and not (
             country_agrees
@@ -279,6 +306,14 @@ _KIND_LABELS = {"former": "former name", "trading": "trading name",
 
 def _words(words: Iterable[str]) -> str:
     return ", ".join(f"'{w}'" for w in sorted(words))
+
+
+def _thin_words(entry: NameEntry) -> str:
+    if all(t in entry.places for t in entry.norm.distinctive):
+        return "a place"
+    if not entry.places & set(entry.norm.distinctive):
+        return "common words"
+    return "a place and common words"
 
 
 def _ignored(query: NormalisedName, places: tuple[Place, ...] = ()) -> str:

@@ -100,3 +100,22 @@ def test_hikvision_carries_the_investment_ban(bundled_client: FlaskClient) -> No
     body = screen(bundled_client, isin="CNE100000PM8")
     flags = [f for f in body["matches"][0]["flags"] if f["code"] == "sanctions"]
     assert flags and flags[0]["status"] == "ongoing" and flags[0]["severity"] == "high"
+
+
+def test_atos_has_no_exposure_to_nexa_through_a_bull_it_bought_later(
+    bundled_client: FlaskClient,
+) -> None:
+    # Bull's hold on Nexa (Amesys) ended in 2012; Atos bought Bull in 2014.
+    body = screen(bundled_client, isin="FR001400X2S4")
+    assert body["matches"][0]["entity"]["id"] == "atos"
+    assert exposures_to(body, "nexa-technologies") == []
+    assert [x["status"] for x in exposures_to(body, "bull-sas")] == ["ongoing"]
+    assert body["rating"] == "yellow"
+
+
+def test_protected_ae_named_by_meta_is_not_green(bundled_client: FlaskClient) -> None:
+    body = screen(bundled_client, name="Protected AE")
+    assert body["matches"][0]["entity"]["id"] == "protect-ae"
+    assert body["rating"] == "orange"
+    codes = {f["code"] for f in body["matches"][0]["flags"]}
+    assert "surveillance_for_hire" in codes

@@ -10,6 +10,7 @@ from esgscreen.core.freshness import (
     DueFlag,
     latest_evidence,
     period_end,
+    period_start,
     review_cutoff,
     review_due,
     review_queue,
@@ -34,6 +35,15 @@ def flag(*days: str | None, status: str = "ongoing", code: str = "targeted_spywa
 )
 def test_a_partial_date_stands_for_the_end_of_its_period(partial: str, end: date) -> None:
     assert period_end(partial) == end
+
+
+@pytest.mark.parametrize(
+    ("partial", "start"),
+    [("2021", date(2021, 1, 1)), ("2024-02", date(2024, 2, 1)),
+     ("2021-07-18", date(2021, 7, 18))],
+)
+def test_a_partial_date_starts_on_the_first_day_of_its_period(partial: str, start: date) -> None:
+    assert period_start(partial) == start
 
 
 @pytest.mark.parametrize(

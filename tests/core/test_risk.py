@@ -235,3 +235,57 @@ def test_a_target_rated_on_weak_flags_passes_on_its_lowered_rating() -> None:
     assert exposure.target_rating == "orange" and exposure.severity == "high"
     assert not exposure.weakly_sourced  # the link itself is well sourced: no second step
     assert rate_with_exposure((), (exposure,)) == "orange"
+
+
+def test_a_chain_whose_links_never_held_at_one_time_carries_nothing() -> None:
+    world = entities(
+        Entity("vendor", "Vendor", "vendor", flags=(flag("high"),),
+               relations=(owned_by("seller", 100.0, since="2009", until="2012"),)),
+        Entity("seller", "Seller", "holding",
+               relations=(owned_by("late-buyer", 100.0, since="2014"),
+                          owned_by("early-buyer", 100.0, since="2011-06", until="2013"),
+                          owned_by("same-year", 100.0, since="2012"))),
+        Entity("late-buyer", "Late Buyer", "holding"),
+        Entity("early-buyer", "Early Buyer", "holding"),
+        Entity("same-year", "Same Year", "holding"),
+    )
+    exposures = derive_exposures(world, {e.id: rate(e.flags) for e in world.values()})
+    (direct,) = exposures["seller"]
+    assert direct.status == "concluded"
+    assert "late-buyer" not in exposures  # bought the seller after it had sold the vendor
+    (overlap,) = exposures["early-buyer"]
+    assert overlap.status == "concluded" and [s.held for s in overlap.path] == ["seller", "vendor"]
+    (same_year,) = exposures["same-year"]  # 2012 and 2012 may have overlapped: kept
+    assert same_year.status == "concluded"
+
+
+def test_a_dead_link_also_ends_longer_chains_through_it() -> None:
+    world = entities(
+        Entity("vendor", "Vendor", "vendor", flags=(flag("critical"),),
+               relations=(owned_by("a", 100.0, until="2012-03"),)),
+        Entity("a", "A", "holding", relations=(owned_by("b", 100.0, since="2012-04"),)),
+        Entity("b", "B", "holding", relations=(owned_by("c", 100.0),)),
+        Entity("c", "C", "investor"),
+    )
+    exposures = derive_exposures(world, {e.id: rate(e.flags) for e in world.values()})
+    assert set(exposures) == {"a"}
+
+
+def test_the_path_kept_is_the_one_that_weighs_most_in_the_rating() -> None:
+    world = entities(
+        Entity("vendor", "Vendor", "vendor", flags=(flag("critical"),),
+               relations=(owned_by("owner", 100.0, until="2020"), owned_by("vehicle"))),
+        Entity("vehicle", "Vehicle", "holding", relations=(owned_by("owner", 100.0),)),
+        Entity("owner", "Owner", "investor"),
+        Entity("other", "Other", "vendor", flags=(flag("high"),),
+               relations=(owned_by("owner", 100.0, until="2020"),
+                          owned_by("owner", 30.0, since="2021"))),
+    )
+    exposures = derive_exposures(world, {e.id: rate(e.flags) for e in world.values()})
+    by_target = {x.target: x for x in exposures["owner"]}
+    # an ongoing stake of unstated size (low, green) does not hide a concluded full one (orange)
+    assert by_target["vendor"].status == "concluded"
+    assert by_target["vendor"].severity == "critical"
+    # a concluded high (yellow) and an ongoing medium (yellow) weigh the same: the ongoing is kept
+    assert by_target["other"].status == "ongoing" and by_target["other"].share == 30.0
+    assert rate_with_exposure((), exposures["owner"]) == "orange"
