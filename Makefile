@@ -16,7 +16,7 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 
 install-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e clients/python
 
 run: install
 	ESGSCREEN_PUBLIC_READ=$${ESGSCREEN_PUBLIC_READ:-true} $(BIN)/esgscreen serve --host $(HOST) --port $(PORT)

@@ -1,4 +1,4 @@
-"""The application factory."""
+"""The standalone application: a thin host that mounts the extension at the root."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from esgscreen import __version__, edge, logs, settings
+from esgscreen import edge, logs, settings
 from esgscreen.api import problems
-from esgscreen.extensions import LazyCookieSessions, init_limiter, init_services
+from esgscreen.extensions import LazyCookieSessions
+from esgscreen.plugin import ESGScreen
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=False)
+    """The service on its own. ``config`` takes the unprefixed setting names of
+    ``settings.from_env`` (over the environment's ``ESGSCREEN_*`` variables)."""
+    app = Flask(__name__, instance_relative_config=False, static_folder=None)
     app.config.update(settings.from_env())
     if config:
         app.config.update(config)
@@ -24,49 +27,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         # Sessions then last one process; set ESGSCREEN_SECRET_KEY in production.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     logs.configure(str(app.config["LOG_LEVEL"]).upper())
-    app.config.update(
-        API_TITLE="esgscreen",
-        API_VERSION=__version__,
-        OPENAPI_VERSION="3.1.0",
-        OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_REDOC_PATH="/docs",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
-        JSON_SORT_KEYS=False,
-    )
+    app.config["JSON_SORT_KEYS"] = False
     provider = DefaultJSONProvider(app)
     provider.sort_keys = False
     app.json = provider
-
-    register_extensions(app)
-    register_blueprints(app)
-    register_error_handlers(app)
-    return app
-
-
-def register_extensions(app: Flask) -> None:
     app.session_interface = LazyCookieSessions()
-    init_services(app)
-    edge.init_app(app)
-    # flask-smorest keeps one OpenAPI document per Api, so each app gets its own.
-    app.extensions["esgscreen.api"] = problems.ProblemApi(app)
-    init_limiter(app)
 
-
-def register_blueprints(app: Flask) -> None:
-    from esgscreen.api import compliance, curation, entities, health, screen, watches, watchlist
-
-    api = app.extensions["esgscreen.api"]
-    app.register_blueprint(health.blp)
-    app.register_blueprint(compliance.metrics_blp)
-    for module in (screen, entities, watchlist, curation, compliance, watches):
-        api.register_blueprint(module.blp)
-
-    from esgscreen import web
-
-    web.init_app(app)  # the pages: lookup, entity, record, portfolio, sign-in
-
-
-def register_error_handlers(app: Flask) -> None:
+    # The app's own config is the service's settings: the whole app is the service.
+    ESGScreen(app, url_prefix="", config=app.config)
+    edge.trust_proxies(app)
+    # As the host, it answers every other error (unknown paths too) as problem+json.
     problems.register_error_handlers(app)
+    return app

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,13 +28,30 @@ from esgscreen.core.risk import weakly_sourced
 from esgscreen.core.roles import ROLES
 from esgscreen.extensions import services
 from esgscreen.service import curation, screenlog
+from esgscreen.service.exports import FORMATS as EXPORT_FORMATS
+from esgscreen.service.exports import export
 from esgscreen.service.importers import UnreadableImport, changes_from_file
 from esgscreen.service.loading import ensure_ready, export_directory, load_directory
+from esgscreen.service.policies import UnknownPolicy
+from esgscreen.service.screening import joined_summaries, screen_batch
+from esgscreen.service.snapshots import AsOfError, NoWatchlistYet
 from esgscreen.store import audit, keys, repository, users
 from esgscreen.store.db import Store
 from esgscreen.watchlist.files import read_watchlist, validate_directory
 from esgscreen.watchlist.jsonschema import write_json_schemas
 from esgscreen.watchlist.validate import WatchlistInvalid
+from esgscreen.web.holdings import (
+    Holdings,
+    HoldingsError,
+    decode,
+    parse_holdings,
+    results_csv,
+    subject,
+)
+from esgscreen.web.present import VERDICTS
+
+ACTIONS = ("exclude", "restrict", "review", "clear")
+MAX_FILE_HOLDINGS = 1_000_000
 
 # Ids and version numbers as the database holds them.
 ID = click.IntRange(1, bounds.MAX_ID)
@@ -230,17 +249,35 @@ def watchlist_load(directory: str | None, summary: str | None) -> None:
 
 
 @watchlist.command("export")
-@click.argument("directory")
+@click.argument("target")
 @click.option("--version", type=ID, help="A past version (default: the current one).")
+@click.option("--format", "format_", type=click.Choice(("yaml", *EXPORT_FORMATS)),
+              default="yaml", show_default=True,
+              help="yaml: the watchlist files into the directory TARGET; json, csv or ftm "
+                   "(FollowTheMoney JSON lines): one file TARGET, '-' for standard output.")
 @with_appcontext
-def watchlist_export(directory: str, version: int | None) -> None:
-    """Write a watchlist version as YAML files into DIRECTORY."""
-    try:
-        written = export_directory(services().store, Path(directory), version)
-    except LookupError as error:
-        click.echo(f"error: {error}", err=True)
+def watchlist_export(target: str, version: int | None, format_: str) -> None:
+    """Write a watchlist version as YAML files into TARGET, or as one JSON, CSV or FtM file."""
+    if format_ == "yaml":
+        try:
+            written = export_directory(services().store, Path(target), version)
+        except LookupError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+        click.echo(f"Wrote version {written} to {target}.")
+        return
+    snapshots = services().snapshots
+    snapshot = snapshots.at(version) if version is not None else snapshots.current()
+    if snapshot is None:
+        click.echo(f"error: there is no watchlist version {version or ''}".rstrip() + ".",
+                   err=True)
         sys.exit(1)
-    click.echo(f"Wrote version {written} to {directory}.")
+    text = export(snapshot, services().store, format_)
+    if target == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(target).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote version {snapshot.version} as {format_} to {target}.", err=True)
 
 
 @watchlist.command("revert")
@@ -436,6 +473,149 @@ def screenings_purge(days: int | None) -> None:
     click.echo(f"Dropped {dropped} screening records older than {keep} days.")
 
 
+# screen ----------------------------------------------------------------------
+
+LOCAL_CHUNK = 1_000  # holdings screened between two updates of the progress bar
+
+
+class ScreenFailed(click.ClickException):
+    """Screening could not run: exit 2, so 1 keeps meaning "a holding is excluded"."""
+
+    exit_code = 2
+
+
+def _read_holdings(file: Path) -> Holdings:
+    try:
+        return parse_holdings(decode(file.read_bytes(), file.name), max_rows=MAX_FILE_HOLDINGS)
+    except HoldingsError as error:
+        raise ScreenFailed(f"{file}: {error}") from None
+
+
+def _screen_locally(ctx: click.Context, items: list[dict[str, Any]], policy: str | None,
+                    as_of: str | None, advance: Callable[[int], None]) -> dict[str, Any]:
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        try:
+            snapshot = services().snapshots.require(as_of)
+            chosen = services().policy(policy)
+        except (AsOfError, NoWatchlistYet, UnknownPolicy) as error:
+            raise ScreenFailed(str(error)) from None
+        parts = []
+        for start in range(0, len(items), LOCAL_CHUNK):
+            chunk = items[start:start + LOCAL_CHUNK]
+            parts.append(screen_batch(snapshot, chunk, chosen))
+            advance(len(chunk))
+    return {"watchlist_version": snapshot.version, "policy": chosen.id,
+            "summary": joined_summaries([p["summary"] for p in parts]),
+            "results": [row for part in parts for row in part["results"]]}
+
+
+def _screen_remotely(url: str, key: str | None, items: list[dict[str, Any]],
+                     policy: str | None, as_of: str | None,
+                     advance: Callable[[int], None]) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    try:
+        from esgscreen_client import Client, ESGScreenError
+    except ModuleNotFoundError:
+        raise ScreenFailed("--url needs the client: pip install ./clients/python "
+                                   "(the esgscreen-client distribution).") from None
+
+    done = [0]
+
+    def progress(count: int, total: int) -> None:
+        advance(count - done[0])
+        done[0] = count
+
+    try:
+        answer = Client(url, api_key=key).screen_portfolio(items, policy=policy, as_of=as_of,
+                                                           progress=progress)
+    except ESGScreenError as error:
+        raise ScreenFailed(f"{url}: {error}") from None
+    results = []
+    for row in answer.results:
+        view = {k: v for k, v in asdict(row).items() if v is not None}
+        view["reasons"] = list(row.reasons)
+        results.append(view)
+    return {"watchlist_version": answer.watchlist_version, "policy": answer.policy,
+            "summary": answer.summary, "results": results}
+
+
+def _print_summary(console: Any, holdings: Holdings, result: dict[str, Any]) -> None:
+    summary = result["summary"]
+    console.print(f"Screened {summary['items']} holdings against watchlist version "
+                  f"{result['watchlist_version']} under the {result['policy']} policy.")
+    # "Not on the watchlist" is never counted as cleared.
+    not_listed = sum(1 for row in result["results"]
+                     if row.get("status") == "no_match" and row.get("action") == "clear")
+    by_action = {**summary["by_action"]}
+    by_action["clear"] = by_action.get("clear", 0) - not_listed
+    console.print("Actions: " + ", ".join(f"{by_action.get(a, 0)} {a}" for a in ACTIONS)
+                  + f", {not_listed} not on the watchlist (no action)")
+    by_status = summary["by_status"]
+    console.print("Verdicts: " + ", ".join(
+        f"{by_status.get(s, 0)} {s.replace('_', ' ')}"
+        for s in ("match", "possible_match", "no_match", "error")))
+    excluded = [(item, row) for item, row in zip(holdings.items, result["results"], strict=True)
+                if row.get("action") == "exclude"]
+    for item, row in excluded[:20]:
+        match = row.get("match") or {}
+        name = (match.get("entity") or {}).get("name", "")
+        console.print(f"  exclude  line {item['ref']}: {subject(item)} -> {name} "
+                      f"({row.get('rating') or 'unrated'})", markup=False, highlight=False)
+    if len(excluded) > 20:
+        console.print(f"  … and {len(excluded) - 20} more excluded holdings.")
+
+
+@click.command("screen")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results here: .csv (one row per holding) or .json.")
+@click.option("--policy", help="A policy id (default: the default policy).")
+@click.option("--as-of", help="A watchlist version number or an ISO 8601 date.")
+@click.option("--url", help="Screen against this esgscreen server instead of the local "
+                            "database (e.g. http://127.0.0.1:8000).")
+@click.option("--key", envvar="ESGSCREEN_API_KEY", help="API key for --url "
+              "(or ESGSCREEN_API_KEY).")
+@click.pass_context
+def screen(ctx: click.Context, file: Path, output: Path | None, policy: str | None,
+           as_of: str | None, url: str | None, key: str | None) -> None:
+    """Screen a holdings file (CSV or .xlsx; columns name, isin, ticker, exchange, lei, cik,
+    cusip, weight). Exits 1 when any holding's action is exclude, 0 when none is, and 2 when
+    the file or the server cannot be used."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    if output is not None and output.suffix.lower() not in {".csv", ".json"}:
+        raise click.BadParameter("the output must end in .csv or .json", param_hint="--output")
+    holdings = _read_holdings(file)
+    console = Console(stderr=True)
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("Screening", total=len(holdings.items))
+
+        def advance(count: int) -> None:
+            bar.advance(task, count)
+
+        if url:
+            result = _screen_remotely(url, key, holdings.items, policy, as_of, advance)
+        else:
+            result = _screen_locally(ctx, holdings.items, policy, as_of, advance)
+    if output is not None:
+        if output.suffix.lower() == ".json":
+            output.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n",
+                              encoding="utf-8")
+        else:
+            screened_at = datetime.now(UTC).replace(microsecond=0)
+            output.write_text(results_csv(holdings.items, result, VERDICTS, screened_at),
+                              encoding="utf-8", newline="")
+        console.print(f"Wrote the results to {output}.")
+    _print_summary(Console(soft_wrap=True), holdings, result)
+    if result["summary"]["by_action"].get("exclude", 0):
+        ctx.exit(1)
+
+
 # schemas ---------------------------------------------------------------------
 
 
@@ -472,7 +652,7 @@ def commands() -> None:
 
 
 for _command in (serve, worker, db, watchlist, proposals_group, keys_group, users_group,
-                 screenings_group, schemas_group):
+                 screenings_group, screen, schemas_group):
     commands.add_command(_command)
 
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import UnprocessableEntity
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from esgscreen.core import bounds
-from esgscreen.extensions import services_of
+from esgscreen.extensions import in_service, services_of
 
 # The sign-in form checks its own fields, so a refused attempt is still audited.
 OWN_CHECKS = {"auth.login"}
@@ -43,6 +43,8 @@ def _check(values: MultiDict[str, str]) -> None:
 
 
 def refuse_control_characters() -> None:
+    if not in_service():
+        return
     if _ENCODED_CONTROL.search(request.query_string):
         _check(request.args)
     if (request.method != "GET" and request.endpoint not in OWN_CHECKS
@@ -51,6 +53,13 @@ def refuse_control_characters() -> None:
 
 
 def init_app(app: Flask) -> None:
+    """The service's checks, on its own requests only (a host app keeps its own)."""
+    app.before_request(refuse_control_characters)
+
+
+def trust_proxies(app: Flask) -> None:
+    """X-Forwarded-For/-Proto/-Host/-Port as set by the trusted proxies in front of the
+    standalone service (a host app mounting the service sets up its own)."""
     hops = services_of(app).settings.trusted_proxies
     if hops > 0:
         # X-Forwarded-For/-Proto/-Host/-Port as set by `hops` proxies in front of the service.

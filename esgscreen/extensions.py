@@ -43,8 +43,7 @@ class Services:
             raise UnknownPolicy(f"Unknown policy {policy_id!r}; known policies: {known}.") from None
 
 
-def init_services(app: Flask) -> Services:
-    settings = Settings.from_config(app.config)
+def init_services(app: Flask, settings: Settings) -> Services:
     store = Store(settings.database_url)
     policies_file = settings.policies_file or Path(settings.watchlist_dir) / "policies.yaml"
     answers = AnswerCache(settings.answer_cache_size)
@@ -121,3 +120,15 @@ def services() -> Services:
     """The services of the app handling the current request or command."""
     found: Services = current_app.extensions["esgscreen"]
     return found
+
+
+def url_prefix() -> str:
+    """Where the service is mounted in this app ("" at the root)."""
+    return current_app.extensions.get("esgscreen.prefix", "")
+
+
+def in_service() -> bool:
+    """Whether this request is one of the service's (under its prefix)."""
+    prefix = url_prefix()
+    path = flask_request.path
+    return not prefix or path == prefix or path.startswith(prefix + "/")

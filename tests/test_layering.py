@@ -14,14 +14,14 @@ PACKAGE = Path(esgscreen.__file__).parent
 # The layers, lowest first: a module may import its own layer and those below it. A module
 # belongs to the longest prefix listed; one that matches none fails the test until placed.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("esgscreen.core",),  # the pure core (and the package itself, which holds the version)
+    ("esgscreen.core", "esgscreen.version"),  # the pure core; the version number
     ("esgscreen.store", "esgscreen.watchlist"),  # the database; the file format
-    ("esgscreen.service",),  # the use cases that combine them
-    # an app's wiring: its services, settings, logging, request checks, gunicorn settings
-    ("esgscreen.extensions", "esgscreen.settings", "esgscreen.logs", "esgscreen.edge",
+    ("esgscreen.service", "esgscreen.settings"),  # the use cases; the settings they read
+    # an app's wiring: its services, logging, request checks, gunicorn settings
+    ("esgscreen.extensions", "esgscreen.logs", "esgscreen.edge",
      "esgscreen.serving"),
     ("esgscreen.api", "esgscreen.web"),  # the HTTP adapters
-    ("esgscreen.app", "esgscreen.cli", "esgscreen.__main__"),  # the entry points
+    ("esgscreen.app", "esgscreen.plugin", "esgscreen.cli", "esgscreen.__main__"),  # entry points
 )
 
 
@@ -68,8 +68,8 @@ IMPORTS = {module: dict(imported(module, path)) for module, path in MODULES.item
 
 
 def layer(module: str) -> int | None:
-    if module == "esgscreen":
-        return 0
+    if module == "esgscreen":  # the package's face: its version and the Flask extension
+        return len(LAYERS) - 1
     found = [(len(prefix), number) for number, prefixes in enumerate(LAYERS)
              for prefix in prefixes if module == prefix or module.startswith(prefix + ".")]
     return max(found)[1] if found else None

@@ -21,10 +21,10 @@ from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.problems import abort
 from esgscreen.api.schemas import ProblemSchema
 from esgscreen.core import bounds
+from esgscreen.core.query import QUERY_FIELDS
 from esgscreen.extensions import services
 from esgscreen.service import dispositions, metrics
 from esgscreen.service.dispositions import DECISIONS, DispositionInfo, identity
-from esgscreen.service.screening import QUERY_FIELDS
 from esgscreen.service.screenlog import (
     ScreeningFilter,
     count_screenings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http
 import logging
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import flask
@@ -119,7 +120,9 @@ def http_problem(error: HTTPException) -> Response:
         headers["Allow"] = ", ".join(valid_methods)
     if status == 413 and not (getattr(error, "data", None) or {}).get("message"):
         detail = "The request body is larger than this service accepts."
-    return problem(status, detail, errors=errors, headers=headers)
+    # Extension members (RFC 9457 §3.2) a view adds, e.g. a batch limit clients can read.
+    extensions = dict((getattr(error, "data", None) or {}).get("extensions") or {})
+    return problem(status, detail, errors=errors, headers=headers, **extensions)
 
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -185,10 +188,26 @@ DOMAIN_ERRORS: dict[type[Exception], Any] = {
 }
 
 
+def _too_deep(error: RecursionError) -> Response:
+    return problem(400, "The request body is nested too deeply to read.")
+
+
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return http_problem(error)
+    log.exception("unhandled error", extra={"path": request.path})
+    return problem(500, InternalServerError.description)
+
+
 def register_domain_errors(blueprint: Blueprint) -> None:
-    """Answer the domain errors raised in `blueprint`'s views (the pages answer their own)."""
+    """Answer every error raised in `blueprint`'s views as a problem (the pages answer their
+    own): the domain errors, HTTP errors and anything unexpected. Scoped to the blueprint, so
+    a host app mounting the service keeps its own handlers."""
     for error_type, handler in DOMAIN_ERRORS.items():
         blueprint.register_error_handler(error_type, handler)
+    blueprint.register_error_handler(HTTPException, http_problem)
+    blueprint.register_error_handler(RecursionError, _too_deep)
+    blueprint.register_error_handler(Exception, _unexpected)
 
 
 class ProblemApi(Api):
@@ -196,9 +215,14 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
-    def __init__(self, app: Flask, **kwargs: Any) -> None:
-        super().__init__(app, spec_kwargs={"extra_plugins": [ProblemContentPlugin()]},
-                         **kwargs)
+    def __init__(self, app: Flask, *, extra_plugins: Sequence[BasePlugin] = (),
+                 **kwargs: Any) -> None:
+        super().__init__(app, spec_kwargs={
+            "extra_plugins": [ProblemContentPlugin(), *extra_plugins]}, **kwargs)
+
+    def _register_error_handlers(self) -> None:
+        """flask-smorest would answer every HTTP error of the whole app; a host keeps its own
+        (the service's blueprints answer theirs, see ``register_domain_errors``)."""
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
@@ -224,15 +248,7 @@ class ProblemApi(Api):
 
 
 def register_error_handlers(app: Flask) -> None:
+    """Problems for the whole app: the standalone service (unknown paths too)."""
     app.register_error_handler(HTTPException, http_problem)
-
-    @app.errorhandler(RecursionError)
-    def _too_deep(error: RecursionError) -> Response:
-        return problem(400, "The request body is nested too deeply to read.")
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        if isinstance(error, HTTPException):
-            return http_problem(error)
-        log.exception("unhandled error", extra={"path": request.path})
-        return problem(500, InternalServerError.description)
+    app.register_error_handler(RecursionError, _too_deep)
+    app.register_error_handler(Exception, _unexpected)

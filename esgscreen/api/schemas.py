@@ -248,4 +248,6 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     instance = fields.String()
-    errors = fields.Dict()
+    errors = fields.Dict(metadata={"description": "Messages by field"})
+    max_items = fields.Integer(metadata={"description": "413 on a batch: the most items one "
+                                         "request may hold"})

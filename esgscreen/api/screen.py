@@ -85,7 +85,8 @@ class Screen(MethodView):
         limit = services().settings.max_batch_items
         if len(body["items"]) > limit:
             abort(413, message=f"A batch holds at most {limit} items; this one has "
-                               f"{len(body['items'])}. Split it into several requests.")
+                               f"{len(body['items'])}. Split it into several requests.",
+                  extensions={"max_items": limit})
         snapshot = snapshot_as_of(body.get("as_of"))
         policy = policy_named(body.get("policy"))
         result = screen_batch(snapshot, body["items"], policy, services().dispositions)

@@ -25,6 +25,8 @@ __all__ = ["MAX_TEXT_LENGTH", "Query", "QueryIdentifier", "parse_query"]
 
 MAX_TEXT_LENGTH = bounds.QUERY_TEXT
 
+# The parameters a screening query may carry (free text, a name, identifiers, an exchange).
+QUERY_FIELDS = ("q", "name", "isin", "lei", "cik", "cusip", "figi", "ticker", "exchange", "domain")
 _IDENTIFIER_PARAMS = ("isin", "lei", "cik", "cusip", "figi", "domain")
 
 QueryIdentifier = tuple[str, str, "str | None"]  # (type, canonical value, exchange or None)

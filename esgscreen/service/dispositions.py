@@ -18,19 +18,38 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
 from esgscreen.core.errors import InvalidQuery
-from esgscreen.core.matching import Candidate, MatchOutcome, Query, parse_query, status_for
+from esgscreen.core.matching import (
+    Candidate,
+    Matcher,
+    MatchOutcome,
+    Query,
+    parse_query,
+    status_for,
+)
+from esgscreen.core.model import Watchlist
+from esgscreen.core.query import QUERY_FIELDS
 from esgscreen.store import audit
 from esgscreen.store.audit import Actor
 from esgscreen.store.db import Store
 from esgscreen.store.models import Disposition
 
-if TYPE_CHECKING:
-    from esgscreen.service.screening import Snapshot
+
+class Snapshot(Protocol):
+    """What dispositions read of a watchlist snapshot (``screening.Snapshot`` has it)."""
+
+    @property
+    def watchlist(self) -> Watchlist: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def matcher(self) -> Matcher: ...
+    @property
+    def flags(self) -> Mapping[str, list[dict[str, Any]]]: ...
 
 DECISIONS = ("false_positive", "confirmed")
 # Candidates looked at when checking that a disposition names one of the query's.
@@ -206,7 +225,6 @@ class DispositionBook:
 
 
 def _params(query: Mapping[str, Any]) -> dict[str, str | None]:
-    from esgscreen.service.screening import QUERY_FIELDS
 
     unknown = sorted(set(query) - set(QUERY_FIELDS))
     if unknown:

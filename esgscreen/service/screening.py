@@ -25,6 +25,7 @@ from esgscreen.core.freshness import (
 from esgscreen.core.matching import Candidate, Matcher, MatchOutcome, Query, parse_query
 from esgscreen.core.model import Entity, Evidence, Flag, Identifier, Revision, Watchlist
 from esgscreen.core.policy import Policy, decide
+from esgscreen.core.query import QUERY_FIELDS
 from esgscreen.core.risk import (
     Exposure,
     derive_exposures,
@@ -224,7 +225,6 @@ def _decision(snapshot: Snapshot, outcome: MatchOutcome, policy: Policy
     return rating, decision
 
 
-QUERY_FIELDS = ("q", "name", "isin", "lei", "cik", "cusip", "figi", "ticker", "exchange", "domain")
 
 
 def _candidate_json(snapshot: Snapshot, candidate: Candidate,
@@ -523,3 +523,20 @@ class AnswerCache:
         else:
             self.hits += 1
         return found
+
+
+def joined_summaries(summaries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Batch summaries added up, as if the batches had been one."""
+    total: dict[str, Any] = {"items": 0, "by_status": {}, "by_action": {},
+                             "weight": {"total": 0.0, "by_rating": {}}}
+    for summary in summaries:
+        for key, count in summary.items():
+            if isinstance(count, int) and not isinstance(count, bool):
+                total[key] = total.get(key, 0) + count  # items, with_warnings …
+        for part in ("by_status", "by_action"):
+            for key, count in summary[part].items():
+                total[part][key] = total[part].get(key, 0) + count
+        total["weight"]["total"] += summary["weight"]["total"]
+        for key, weight in summary["weight"]["by_rating"].items():
+            total["weight"]["by_rating"][key] = total["weight"]["by_rating"].get(key, 0.0) + weight
+    return total

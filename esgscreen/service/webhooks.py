@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from esgscreen import __version__
+from esgscreen.version import __version__
 
 SECRET_PREFIX = "whsec_"
 RETRY_STATUSES = {408, 425, 429}

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
-from esgscreen import __version__
-from esgscreen.extensions import services, within_rate_limit
+from esgscreen.extensions import in_service, services, url_prefix, within_rate_limit
+from esgscreen.version import __version__
 from esgscreen.web import present
 from esgscreen.web.auth import current_user, may
 
@@ -29,6 +29,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
+# The JSON APIs under the service's prefix.
+TOKEN_API_PATHS = ("/api/", "/yente/")
 # Pages that screen or read the watchlist: rate-limited like the API.
 SCREENING_PAGES = {"lookup.index", "lookup.suggest", "lookup.entity", "lookup.record",
                    "portfolio.results", "portfolio.download"}
@@ -41,21 +43,25 @@ def add_nav(app: Flask, endpoint: str, label: str, role: str = "screener") -> No
     app.extensions.setdefault("esgscreen.nav", []).append((endpoint, label, role))
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, prefix: str = "") -> None:
     from esgscreen.web import auth, compliance, curation, lookup, portfolio
 
     app.config.setdefault("WTF_CSRF_ENABLED", True)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a working day
-    # CSRF is checked in _protect below, for every form outside the JSON API.
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # CSRF is checked in _protect below, for the service's forms outside its JSON API; a host
+    # that checks every form itself keeps doing so.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     app.before_request(_protect)
     app.after_request(_security_headers)
 
+    # Stylesheets, scripts and templates, under the service's prefix.
+    app.register_blueprint(Blueprint("esgscreen", __name__, static_folder="../static",
+                                     static_url_path="/static",
+                                     template_folder="../templates"),
+                           url_prefix=prefix)
     for blueprint in (auth.bp, lookup.bp, portfolio.bp, curation.bp, compliance.bp):
-        app.register_blueprint(blueprint)
+        app.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     add_nav(app, "lookup.index", "Lookup")
     add_nav(app, "portfolio.upload", "Portfolio")
     add_nav(app, "curation.queue", "Curation", role="curator")
@@ -79,6 +85,8 @@ def _limit_screening() -> None:
 
 
 def _protect() -> None:
+    if not in_service():
+        return
     endpoint = request.endpoint
     if endpoint in SCREENING_PAGES:
         _limit_screening()
@@ -86,33 +94,31 @@ def _protect() -> None:
         request.max_form_memory_size = services().settings.max_content_length
     if (request.method in current_app.config["WTF_CSRF_METHODS"]
             and current_app.config["WTF_CSRF_ENABLED"]
-            and not request.path.startswith("/api/")):
+            and not _token_api()):
         csrf.protect()
 
 
-def _csp_exempt_paths() -> set[str]:
-    """flask-smorest's documentation pages load their scripts from a CDN: left alone."""
-    config = current_app.config
-    prefix = (config.get("OPENAPI_URL_PREFIX") or "/").rstrip("/")
-    return {
-        prefix + "/" + str(config[key]).lstrip("/")
-        for key in ("OPENAPI_REDOC_PATH", "OPENAPI_SWAGGER_UI_PATH", "OPENAPI_RAPIDOC_PATH")
-        if config.get(key)
-    }
+def _token_api() -> bool:
+    """The JSON APIs (``/api/``, ``/yente/``) authenticate by key, not by cookie: no CSRF."""
+    prefix = url_prefix()
+    return request.path.startswith(tuple(prefix + path for path in TOKEN_API_PATHS))
 
 
 def _security_headers(response: Response) -> Response:
+    if not in_service():
+        return response  # the host's own pages keep the host's headers
     response.headers["X-Content-Type-Options"] = "nosniff"
     if response.mimetype != "text/html":
         return response  # JSON, CSV, files: nothing in them runs or frames
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.path not in _csp_exempt_paths():
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 
 def _template_context() -> dict[str, object]:
+    if not in_service():
+        return {}  # the host's templates keep their own names (current_user …)
     nav = current_app.extensions.get("esgscreen.nav", [])
     return {
         "app_version": __version__,

@@ -1,6 +1,7 @@
 """Signing in to the web pages, and the ``login_required`` check every page uses.
 
-The signed-in user's id lives in the Flask session; the user is read again on each request,
+The signed-in user's id lives in the Flask session under ``SESSION_KEY`` (a host app mounting
+the service keeps the rest of its session); the user is read again on each request,
 so a disabled user is out at once. With ``PUBLIC_READ`` anyone may use the screener pages;
 curator, reviewer and admin pages always ask for a sign-in with a role that allows them.
 """
@@ -33,6 +34,8 @@ from esgscreen.store import audit, users
 from esgscreen.web import errors
 
 bp = Blueprint("auth", __name__)
+SESSION_KEY = "esgscreen_user_id"
+GENERATION_KEY = "esgscreen_generation"
 
 View = TypeVar("View", bound=Callable[..., Any])
 _UNSET = object()
@@ -43,15 +46,15 @@ def current_user() -> users.UserInfo | None:
     cached = g.get("web_user", _UNSET)
     if cached is not _UNSET:
         return cached
-    user_id = session.get("user_id")
+    user_id = session.get(SESSION_KEY)
     user = None
     if isinstance(user_id, int):
         with services().store.read() as db:
             user = users.get_user(db, user_id)
-        if user is None or session.get("generation") != user.session_generation:
+        if user is None or session.get(GENERATION_KEY) != user.session_generation:
             # Disabled, signed out everywhere, or a new password since this cookie was made.
             user = None
-            session.clear()
+            _forget()
     g.web_user = user
     return user
 
@@ -62,6 +65,12 @@ def web_actor() -> audit.Actor:
     if user is None:
         return audit.Actor("anonymous", "public", None, request.remote_addr)
     return audit.Actor("user", user.username, user.id, request.remote_addr)
+
+
+def _forget() -> None:
+    """Sign out of the service only: a host app's own keys in the session stay."""
+    session.pop(SESSION_KEY, None)
+    session.pop(GENERATION_KEY, None)
 
 
 def may(role: str) -> bool:
@@ -153,9 +162,9 @@ def login() -> ResponseReturnValue:
         flash("Wrong username or password.", "error")
         return render_template("auth/login.html", next_url=next_url,
                                username=bounds.escape_controls(username))
-    session.clear()
-    session["user_id"] = user.id
-    session["generation"] = user.session_generation
+    _forget()
+    session[SESSION_KEY] = user.id
+    session[GENERATION_KEY] = user.session_generation
     flash(f"Signed in as {user.username}.", "info")
     return redirect(next_url)
 
@@ -169,7 +178,7 @@ def logout() -> Response:
             users.end_sessions(db, user.id)
             audit.record(db, _actor(user.username, user.id), "user.sign_out",
                          f"user:{user.username}")
-    session.clear()
+    _forget()
     g.web_user = None
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login") if not services().settings.public_read

@@ -11,10 +11,10 @@ from flask.typing import ResponseReturnValue
 
 from esgscreen.core import bounds
 from esgscreen.core.errors import InvalidIdentifier, InvalidQuery
+from esgscreen.core.query import QUERY_FIELDS
 from esgscreen.extensions import services
 from esgscreen.service import dispositions
 from esgscreen.service.dispositions import DECISIONS, DispositionError
-from esgscreen.service.screening import QUERY_FIELDS
 from esgscreen.service.screenlog import ScreeningFilter, get_screening, list_screenings
 from esgscreen.web import errors
 from esgscreen.web.auth import current_user, login_required, safe_next, web_actor

@@ -28,9 +28,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from esgscreen.core.query import QUERY_FIELDS
 from esgscreen.extensions import services
 from esgscreen.service import monitoring
-from esgscreen.service.screening import QUERY_FIELDS, screen_batch
+from esgscreen.service.screening import screen_batch
 from esgscreen.store.audit import Actor
 from esgscreen.web import errors, present
 from esgscreen.web.auth import current_user, login_required, web_actor

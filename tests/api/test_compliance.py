@@ -25,6 +25,7 @@ from esgscreen.store import audit, keys, users
 from esgscreen.store.audit import Actor
 from esgscreen.store.db import Store
 from esgscreen.store.models import AuditEvent, Disposition, Screening
+from esgscreen.web.auth import GENERATION_KEY, SESSION_KEY
 from tests.conftest import WATCHLIST_DIR, make_app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,8 +43,8 @@ def sign_in(app: Flask, client: FlaskClient, username: str, role: str = "screene
     with app.extensions["esgscreen"].store.write() as session:
         user = users.create_user(session, username, "a long enough password", role, audit.CLI)
     with client.session_transaction() as session:
-        session["user_id"] = user.id
-        session["generation"] = user.session_generation
+        session[SESSION_KEY] = user.id
+        session[GENERATION_KEY] = user.session_generation
     return user.id
 
 
