@@ -5,12 +5,17 @@ from esgscreen_client.errors import ESGScreenError
 from esgscreen_client.models import (
     BatchRow,
     Changes,
+    Delivery,
     EntityRecord,
     EntitySummary,
     Flag,
+    ItemError,
     Match,
     PortfolioResult,
     ScreenResult,
+    Verdict,
+    Watch,
+    WatchEvent,
 )
 
 __version__ = "0.1.0"
@@ -18,12 +23,17 @@ __all__ = [
     "BatchRow",
     "Changes",
     "Client",
+    "Delivery",
     "ESGScreenError",
     "EntityRecord",
     "EntitySummary",
     "Flag",
+    "ItemError",
     "Match",
     "PortfolioResult",
     "ScreenResult",
+    "Verdict",
+    "Watch",
+    "WatchEvent",
     "__version__",
 ]

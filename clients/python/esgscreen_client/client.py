@@ -15,16 +15,27 @@ from esgscreen_client.errors import ESGScreenError
 from esgscreen_client.models import (
     BatchRow,
     Changes,
+    Delivery,
     EntityRecord,
     PortfolioResult,
     ScreenResult,
+    Watch,
+    WatchEvent,
 )
 
 SCREEN_PARAMS = ("q", "name", "isin", "lei", "cik", "cusip", "figi", "ticker", "exchange",
                  "domain", "policy", "as_of")
 RETRIED_STATUSES = {429, 500, 502, 503, 504}
 ETAG_CACHE_SIZE = 512
+PAGE_SIZE = 1000
 Progress = Callable[[int, int], None]
+
+
+class _Unset:
+    """Left out, as distinct from None (which removes a webhook or policy)."""
+
+
+UNSET = _Unset()
 
 
 class Client:
@@ -125,6 +136,66 @@ class Client:
     def policies(self) -> dict[str, Any]:
         return self._get("/api/v1/policies", {})
 
+    # watches (they belong to the API key that made them) ------------------------------
+
+    def create_watch(self, name: str, items: Iterable[Mapping[str, Any]], *,
+                     webhook: Mapping[str, Any] | None = None,
+                     policy: str | None = None) -> Watch:
+        """Watch a portfolio: items as in ``screen_portfolio``, each with a ``ref`` unique in
+        the watch. Bad items are left out and listed in ``errors``."""
+        body = _watch_body(name, items, webhook, policy)
+        return Watch.from_json(self._request("POST", "/api/v1/watches", json=body).json())
+
+    def watch(self, watch_id: int) -> Watch:
+        return Watch.from_json(self._request("GET", _watch_path(watch_id)).json())
+
+    def watches(self) -> tuple[Watch, ...]:
+        """The key's watches (an admin key sees every watch)."""
+        answer = self._request("GET", "/api/v1/watches").json()
+        return tuple(Watch.from_json(w) for w in answer)
+
+    def replace_watch(self, watch_id: int, name: str, items: Iterable[Mapping[str, Any]], *,
+                      webhook: Mapping[str, Any] | None = None,
+                      policy: str | None = None) -> Watch:
+        """Replace the whole watch; holdings whose ref stays keep their events."""
+        body = _watch_body(name, items, webhook, policy)
+        return Watch.from_json(self._request("PUT", _watch_path(watch_id), json=body).json())
+
+    def patch_watch(self, watch_id: int, *, name: str | None = None,
+                    add: Iterable[Mapping[str, Any]] | None = None,
+                    remove: Iterable[str] | None = None,
+                    webhook: Mapping[str, Any] | None | _Unset = UNSET,
+                    policy: str | None | _Unset = UNSET,
+                    paused: bool | None = None) -> Watch:
+        """Change part of a watch; ``webhook=None`` or ``policy=None`` removes it."""
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if add is not None:
+            body["add"] = [dict(item) for item in add]
+        if remove is not None:
+            body["remove"] = list(remove)
+        if not isinstance(webhook, _Unset):
+            body["webhook"] = dict(webhook) if webhook is not None else None
+        if not isinstance(policy, _Unset):
+            body["policy"] = policy
+        if paused is not None:
+            body["paused"] = paused
+        return Watch.from_json(self._request("PATCH", _watch_path(watch_id), json=body).json())
+
+    def delete_watch(self, watch_id: int) -> None:
+        self._request("DELETE", _watch_path(watch_id))
+
+    def watch_events(self, watch_id: int, since: int = 0) -> tuple[WatchEvent, ...]:
+        """Every event of versions after ``since``, oldest first (all pages)."""
+        rows = self._pages(_watch_path(watch_id) + "/events", "events", {"since": str(since)})
+        return tuple(WatchEvent.from_json(row) for row in rows)
+
+    def watch_deliveries(self, watch_id: int) -> tuple[Delivery, ...]:
+        """The webhook delivery log, oldest first (all pages)."""
+        rows = self._pages(_watch_path(watch_id) + "/deliveries", "deliveries", {})
+        return tuple(Delivery.from_json(row) for row in rows)
+
     # HTTP ------------------------------------------------------------------------------
 
     def _get(self, path: str, params: Mapping[str, str]) -> Any:
@@ -143,6 +214,19 @@ class Client:
             while len(self._etags) > ETAG_CACHE_SIZE:
                 self._etags.popitem(last=False)
         return body
+
+    def _pages(self, path: str, key: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        after: int | None = None
+        while True:
+            query = {**params, "limit": str(PAGE_SIZE)}
+            if after is not None:
+                query["after"] = str(after)
+            answer = self._request("GET", path, params=query).json()
+            rows.extend(answer[key])
+            after = answer.get("next_after")
+            if after is None:
+                return rows
 
     def _request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
                  json: Any = None, headers: Mapping[str, str] | None = None
@@ -172,6 +256,20 @@ class Client:
         told = _retry_after_seconds(retry_after)
         wait = told if told is not None else self.backoff * (2 ** attempt)
         return max(0.0, min(wait, self.max_wait))
+
+
+def _watch_path(watch_id: int) -> str:
+    return f"/api/v1/watches/{int(watch_id)}"
+
+
+def _watch_body(name: str, items: Iterable[Mapping[str, Any]],
+                webhook: Mapping[str, Any] | None, policy: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name, "items": [dict(item) for item in items]}
+    if webhook is not None:
+        body["webhook"] = dict(webhook)
+    if policy is not None:
+        body["policy"] = policy
+    return body
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

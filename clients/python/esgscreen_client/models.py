@@ -163,3 +163,107 @@ class Changes:
                    changed=tuple(entities.get("changed") or ()),
                    removed=tuple(entities.get("removed") or ()),
                    versions=tuple(data.get("versions") or ()))
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """A holding a watch did not keep, and why."""
+
+    ref: Any
+    index: int | None
+    error: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ItemError:
+        return cls(ref=data.get("ref"), index=data.get("index"), error=data.get("error") or {})
+
+
+@dataclass(frozen=True)
+class Watch:
+    """``/api/v1/watches/{id}``: a watched portfolio (``errors`` only in answers to writes;
+    ``webhook["secret"]`` only when the service made it, on creation)."""
+
+    id: int
+    name: str
+    owner: str
+    policy: str | None
+    state: str
+    paused_reason: str | None
+    webhook: dict[str, Any] | None
+    items: int
+    screened_version: int
+    created_at: str
+    updated_at: str
+    errors: tuple[ItemError, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Watch:
+        return cls(id=data["id"], name=data["name"], owner=data.get("owner", ""),
+                   policy=data.get("policy"), state=data["state"],
+                   paused_reason=data.get("paused_reason"), webhook=data.get("webhook"),
+                   items=data["items"], screened_version=data["screened_version"],
+                   created_at=data.get("created_at", ""), updated_at=data.get("updated_at", ""),
+                   errors=tuple(ItemError.from_json(e) for e in data.get("errors") or ()),
+                   raw=data)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    action: str
+    rating: str | None = None
+    entity_id: str | None = None
+    entity_name: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Verdict:
+        return cls(status=data["status"], action=data["action"], rating=data.get("rating"),
+                   entity_id=data.get("entity_id"), entity_name=data.get("entity_name"))
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """A holding whose verdict a watchlist version changed."""
+
+    id: int
+    watch_id: int
+    ref: str
+    version: int
+    before: Verdict
+    after: Verdict
+    reason: str
+    created_at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WatchEvent:
+        return cls(id=data["id"], watch_id=data["watch_id"], ref=data["ref"],
+                   version=data["version"], before=Verdict.from_json(data["before"]),
+                   after=Verdict.from_json(data["after"]), reason=data.get("reason", ""),
+                   created_at=data.get("created_at", ""))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery of a watch and every attempt at it (``log``)."""
+
+    id: int
+    webhook_id: str
+    version: int
+    state: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: str | None
+    created_at: str
+    delivered_at: str | None
+    log: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Delivery:
+        return cls(id=data["id"], webhook_id=data["webhook_id"], version=data["version"],
+                   state=data["state"], attempts=data.get("attempts", 0),
+                   last_status=data.get("last_status"), last_error=data.get("last_error"),
+                   next_attempt_at=data.get("next_attempt_at"),
+                   created_at=data.get("created_at", ""), delivered_at=data.get("delivered_at"),
+                   log=tuple(data.get("log") or ()))
