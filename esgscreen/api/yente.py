@@ -3,9 +3,10 @@ API (yente) at ``<service>/yente`` and it screens against this watchlist unchang
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import Response, json
+from flask import Response, g, json, request
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -156,11 +157,23 @@ class Match(MethodView):
     @blp.alt_response(404, schema=MatchResponseSchema, description="No such dataset")
     def post(self, args: dict, body: dict, dataset: str) -> Response:
         """Query by example, as yente's `/match`: each query a FollowTheMoney-shaped example."""
+        started = time.perf_counter()
         yente.dataset_named(dataset)
         snapshot = snapshot_as_of(None)
-        return _json(yente.match_batch(snapshot, body["queries"], limit=args["limit"],
-                                       threshold=args["threshold"], cutoff=args["cutoff"],
-                                       max_queries=services().settings.max_batch_items))
+        found = services()
+        result = yente.match_batch(snapshot, body["queries"], limit=args["limit"],
+                                   threshold=args["threshold"], cutoff=args["cutoff"],
+                                   max_queries=found.settings.max_batch_items)
+        # Each query is logged as a single screen (under the default policy, which decides
+        # its action), timed at its share of the request.
+        policy = found.policy(None)
+        responses = result["responses"]
+        share = (time.perf_counter() - started) / max(len(responses), 1)
+        for key, response in responses.items():
+            found.screenlog.screen("match", g.actor, request.remote_addr, snapshot.version,
+                                   policy.id, time.perf_counter() - share,
+                                   yente.match_summary(snapshot, key, response, policy))
+        return _json(result)
 
 
 @blp.route("/search/<string:dataset>")

@@ -10,6 +10,7 @@ for a match); results below ``cutoff`` (default 0.70) are not returned.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,8 +28,9 @@ from esgscreen.core.ftm import (
 )
 from esgscreen.core.ftm import SANCTION_CODES as SANCTION_FLAG_CODES
 from esgscreen.core.model import Entity
+from esgscreen.core.policy import Policy, decide
 from esgscreen.service.browse import EntityFilter, search
-from esgscreen.service.screening import Snapshot, match_query
+from esgscreen.service.screening import Snapshot, Summary, match_query
 
 DATASETS = {DATASET: DATASET, "default": DATASET}
 MATCH_THRESHOLD = 0.90
@@ -220,6 +222,25 @@ def match_batch(snapshot: Snapshot, queries: Mapping[str, Any], *, limit: int,
             error.field = f"queries.{name}.{error.field or 'schema'}"
             raise
     return {"responses": responses, "limit": limit}
+
+
+def match_summary(snapshot: Snapshot, key: str, response: Mapping[str, Any], policy: Policy
+                  ) -> Summary:
+    """What the screening log keeps of one ``/match`` query, as of a single screen: status
+    (``match`` when the best result reached the threshold, ``possible_match`` when any result
+    was returned), the best entity's rating and the policy's action, and the query as
+    understood (the client's key, the example's id and schema, the properties used)."""
+    results = response["results"]
+    best = watchlist_id(results[0]["id"]) if results else None
+    status = "match" if results and results[0]["match"] else (
+        "possible_match" if results else "no_match")
+    rating = snapshot.ratings[best] if status == "match" and best else None
+    decision = decide(policy, status, rating,
+                      snapshot.watchlist.entities[best].flags if best else (),
+                      snapshot.exposures.get(best, ()) if best else ())
+    query = json.dumps({"key": key, **response["query"]}, ensure_ascii=False,
+                       separators=(",", ":"))
+    return status, rating, decision.action, best, query
 
 
 def search_entities(snapshot: Snapshot, q: str | None, *, limit: int = 10, offset: int = 0,

@@ -106,3 +106,38 @@ def test_search_entity_and_catalog(bundled_client: FlaskClient) -> None:
     catalog = bundled_client.get("/yente/catalog").get_json()
     assert [d["name"] for d in catalog["datasets"]] == ["esgscreen", "default"]
     assert catalog["current"] == ["default", "esgscreen"] and catalog["index_stale"] is False
+
+
+def test_each_match_query_is_recorded_in_the_screening_log(app) -> None:
+    from esgscreen.store import audit, keys
+
+    def key(role: str, name: str) -> dict[str, str]:
+        with app.extensions["esgscreen"].store.write() as session:
+            return {"Authorization": f"Bearer {keys.create_key(session, name, role, audit.CLI)[1]}"}
+
+    client = app.test_client()
+    admin, tool = key("admin", "ada"), key("screener", "yente-tool")
+    body = {"queries": {
+        "nso": {"schema": "Company", "properties": {"name": ["NSO Group"]}},
+        "nobody": {"schema": "Company", "properties": {"name": ["Zqxv Widget Works 1 plc"]}},
+        "someone": {"schema": "Person", "properties": {"name": ["Jane Doe"]}}}}
+    assert client.post("/yente/match/default", headers=tool, json=body).status_code == 200
+    refused = client.post("/yente/match/default", headers=tool,
+                          json={"queries": {"x": {"schema": "Spaceship", "properties": {}}}})
+    assert refused.status_code == 400  # an unanswered request records nothing
+    app.extensions["esgscreen"].screenlog.flush()
+    rows = client.get("/api/v1/screenings", headers=admin).get_json()
+    assert [r["endpoint"] for r in rows] == ["match"] * 3
+    by_key = {r["query"]["key"]: r for r in rows}
+    assert set(by_key) == {"nso", "nobody", "someone"}
+    nso = by_key["nso"]
+    assert nso["status"] == "match" and nso["entity_id"] == "nso-group"
+    assert nso["rating"] == "red" and nso["action"] == "exclude" and nso["policy"] == "default"
+    assert nso["query"]["schema"] == "Company"
+    assert nso["query"]["properties"] == {"name": ["NSO Group"]}
+    assert nso["caller"].endswith(" yente-tool") and nso["caller_identity"].startswith("key:")
+    assert nso["watchlist_version"] == 1 and nso["remote_addr"] == "127.0.0.1"
+    for other in ("nobody", "someone"):
+        assert by_key[other]["status"] == "no_match" and by_key[other]["entity_id"] is None
+    matched = client.get("/api/v1/screenings?entity_id=nso-group", headers=admin).get_json()
+    assert [r["id"] for r in matched] == [nso["id"]]
