@@ -20,10 +20,11 @@ from esgscreen.api.access import require
 from esgscreen.api.blueprint import Blueprint
 from esgscreen.api.problems import abort
 from esgscreen.api.schemas import ProblemSchema
+from esgscreen.api.watches import owner
 from esgscreen.core import bounds
 from esgscreen.core.query import QUERY_FIELDS
 from esgscreen.extensions import services
-from esgscreen.service import dispositions, metrics
+from esgscreen.service import dispositions, metrics, monitoring
 from esgscreen.service.dispositions import DECISIONS, DispositionInfo, identity
 from esgscreen.service.screenlog import (
     ScreeningFilter,
@@ -110,7 +111,10 @@ class DispositionRequestSchema(Schema):
         metadata={"description": "What it applies to: the screening parameters (q, name, "
                   "isin, ...), compared as the matcher understands them"})
     ref = fields.String(validate=validate.Length(min=1, max=200), metadata={
-        "description": "A client ref within a watch (needs watches; refused until then)"})
+        "description": "Or a client ref within the watch `watch_id`: the decision applies to "
+                       "that holding only, while its query stays the same"})
+    watch_id = fields.Integer(validate=validate.Range(min=1, max=bounds.MAX_ID), metadata={
+        "description": "The watch holding `ref` (one of the caller's)"})
 
 
 class DispositionSchema(Schema):
@@ -121,6 +125,7 @@ class DispositionSchema(Schema):
     query = fields.Dict(allow_none=True)
     query_key = fields.String(allow_none=True)
     ref = fields.String(allow_none=True)
+    watch_id = fields.Integer(allow_none=True)
     watchlist_version = fields.Integer()
     by = fields.String()
     at = fields.String()
@@ -160,7 +165,8 @@ def disposition_view(found: DispositionInfo) -> dict[str, Any]:
     return {
         "id": found.id, "entity_id": found.entity_id, "decision": found.decision,
         "note": found.note, "query": found.query, "query_key": found.query_key,
-        "ref": found.ref, "watchlist_version": found.watchlist_version, "by": found.by,
+        "ref": found.ref, "watch_id": found.watch_id,
+        "watchlist_version": found.watchlist_version, "by": found.by,
         "at": found.at.isoformat(),
         "revoked_at": found.revoked_at.isoformat() if found.revoked_at else None,
         "revoked_by": found.revoked_by, "revoke_reason": found.revoke_reason,
@@ -269,10 +275,23 @@ class Dispositions(MethodView):
         if actor.kind == "anonymous":
             abort(401, message="Recording a disposition needs an API key.",
                   headers={"WWW-Authenticate": 'Bearer realm="esgscreen"'})
-        found = dispositions.record(
-            services().store, services().snapshots.require(None), actor,
-            entity_id=body["entity_id"], decision=body["decision"], note=body["note"],
-            query=body.get("query"), ref=body.get("ref"))
+        if "ref" in body or "watch_id" in body:
+            for given, needed in (("ref", "watch_id"), ("watch_id", "ref")):
+                if needed not in body:
+                    abort(422, message=f"{given} needs {needed}: a disposition on a holding "
+                                       "names the watch and the holding's ref.",
+                          errors={needed: ["Missing data for required field."]})
+            if body.get("query"):
+                abort(422, message="Give either a query or a watch's holding, not both.",
+                      errors={"query": ["not with watch_id and ref"]})
+            found = monitoring.record_disposition(
+                services().monitor, body["watch_id"], body["ref"], owner(),
+                entity_id=body["entity_id"], decision=body["decision"], note=body["note"])
+        else:
+            found = dispositions.record(
+                services().store, services().snapshots.require(None), actor,
+                entity_id=body["entity_id"], decision=body["decision"], note=body["note"],
+                query=body.get("query"))
         _disposition_changed()
         return disposition_view(found)
 
@@ -283,6 +302,7 @@ def _revoke(disposition_id: int, reason: str | None) -> dict:
         abort(401, message="Revoking a disposition needs an API key.",
               headers={"WWW-Authenticate": 'Bearer realm="esgscreen"'})
     found = dispositions.revoke(services().store, disposition_id, actor, reason)
+    monitoring.disposition_revoked(services().monitor, found)
     _disposition_changed()
     return disposition_view(found)
 

@@ -75,6 +75,7 @@ class DispositionInfo:
     query_key: str | None
     query: dict[str, Any] | None
     ref: str | None
+    watch_id: int | None
     fingerprint: dict[str, list[str]]
     watchlist_version: int
     by: str
@@ -86,7 +87,7 @@ class DispositionInfo:
     @classmethod
     def of(cls, row: Disposition) -> DispositionInfo:
         return cls(row.id, row.entity_id, row.decision, row.note, row.query_key, row.query,
-                   row.ref, row.fingerprint, row.watchlist_version, row.created_by,
+                   row.ref, row.watch_id, row.fingerprint, row.watchlist_version, row.created_by,
                    row.created_at, row.revoked_at, row.revoked_by, row.revoke_reason)
 
     def view(self) -> dict[str, Any]:
@@ -170,7 +171,8 @@ class DispositionBook:
             if generation != self._generation:
                 rows = session.scalars(
                     select(Disposition).where(Disposition.revoked_at.is_(None),
-                                              Disposition.query_key.is_not(None))
+                                              Disposition.query_key.is_not(None),
+                                              Disposition.watch_id.is_(None))
                     .order_by(Disposition.id)
                 )
                 by_key = {(r.query_key, r.entity_id): DispositionInfo.of(r) for r in rows}
@@ -195,30 +197,67 @@ class DispositionBook:
         if not entities or not any(c.entity_id in entities for c in outcome.candidates):
             return None
         key = query_key(outcome.understood)
-        marks: dict[str, dict[str, Any]] = {}
-        kept: list[Candidate] = []
-        suppressed: list[Candidate] = []
-        for candidate in outcome.candidates:
-            found = self._by_key.get((key, candidate.entity_id))
-            if found is None or candidate.entity_id not in snapshot.watchlist.entities:
-                kept.append(candidate)
-                continue
-            mark = found.view()
-            reason = lapse_reason(snapshot, found)
-            if reason is not None:
-                mark.update(lapsed=True, lapsed_because=reason)
-            marks[candidate.entity_id] = mark
-            if found.decision == "false_positive" and reason is None:
-                suppressed.append(candidate)
-            else:
-                kept.append(candidate)
-        if not marks:
-            return None
-        if suppressed:
-            status = (outcome.status if kept and kept[0] is outcome.candidates[0]
-                      else status_for(kept[0].score) if kept else "no_match")
-            outcome = MatchOutcome(status, tuple(kept), outcome.understood)
-        return Review(outcome, marks, tuple(suppressed))
+        by_key = self._by_key
+        return _applied(snapshot, outcome, {
+            c.entity_id: by_key[key, c.entity_id] for c in outcome.candidates
+            if (key, c.entity_id) in by_key})
+
+
+class HoldingBook:
+    """The active dispositions on one holding of a watch (by entity id): they apply while the
+    holding's query, as understood, is the one decided on. Answers ``screen_batch`` as a
+    ``DispositionBook`` does."""
+
+    def __init__(self, found: Mapping[str, DispositionInfo]) -> None:
+        self._found = found
+
+    def concerns(self, entity_id: str) -> bool:
+        return entity_id in self._found
+
+    def review(self, snapshot: Snapshot, outcome: MatchOutcome) -> Review | None:
+        key = query_key(outcome.understood)
+        return _applied(snapshot, outcome, {
+            c.entity_id: self._found[c.entity_id] for c in outcome.candidates
+            if c.entity_id in self._found and self._found[c.entity_id].query_key == key})
+
+
+def _applied(snapshot: Snapshot, outcome: MatchOutcome,
+             found_by_entity: Mapping[str, DispositionInfo]) -> Review | None:
+    """The outcome with the dispositions found for its candidates applied."""
+    marks: dict[str, dict[str, Any]] = {}
+    kept: list[Candidate] = []
+    suppressed: list[Candidate] = []
+    for candidate in outcome.candidates:
+        found = found_by_entity.get(candidate.entity_id)
+        if found is None or candidate.entity_id not in snapshot.watchlist.entities:
+            kept.append(candidate)
+            continue
+        mark = found.view()
+        reason = lapse_reason(snapshot, found)
+        if reason is not None:
+            mark.update(lapsed=True, lapsed_because=reason)
+        marks[candidate.entity_id] = mark
+        if found.decision == "false_positive" and reason is None:
+            suppressed.append(candidate)
+        else:
+            kept.append(candidate)
+    if not marks:
+        return None
+    if suppressed:
+        status = (outcome.status if kept and kept[0] is outcome.candidates[0]
+                  else status_for(kept[0].score) if kept else "no_match")
+        outcome = MatchOutcome(status, tuple(kept), outcome.understood)
+    return Review(outcome, marks, tuple(suppressed))
+
+
+def holding_books(session: Any, watch_id: int) -> dict[str, HoldingBook]:
+    """The active dispositions on a watch's holdings, a book for each ref that has any."""
+    found: dict[str, dict[str, DispositionInfo]] = {}
+    for row in session.scalars(select(Disposition).where(
+            Disposition.watch_id == watch_id, Disposition.revoked_at.is_(None))
+            .order_by(Disposition.id)):
+        found.setdefault(row.ref, {})[row.entity_id] = DispositionInfo.of(row)
+    return {ref: HoldingBook(by_entity) for ref, by_entity in found.items()}
 
 
 # recording and revoking ----------------------------------------------------------------------
@@ -239,15 +278,15 @@ def _params(query: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def record(store: Store, snapshot: Snapshot, actor: Actor, *, entity_id: str, decision: str,
-           note: str, query: Mapping[str, Any] | None = None, ref: str | None = None
-           ) -> DispositionInfo:
-    """Record a decision on ``entity_id`` as a candidate for ``query``; audited."""
+           note: str, query: Mapping[str, Any] | None = None,
+           holding: tuple[int, str] | None = None, session: Any = None) -> DispositionInfo:
+    """Record a decision on ``entity_id`` as a candidate for ``query``; audited.
+
+    ``holding`` (watch id, ref) makes it apply to that holding of a watch only, ``query``
+    being the holding's; it is then written in the caller's ``session``."""
     if decision not in DECISIONS:
         raise DispositionError(422, f"decision must be one of {', '.join(DECISIONS)}.",
                                "decision")
-    if ref is not None:
-        raise DispositionError(422, "Dispositions on a watch's ref need watches, which this "
-                                    "service does not have yet; give the query instead.", "ref")
     if not query:
         raise DispositionError(422, "Say what the decision applies to: a query (name and/or "
                                     "identifiers).", "query")
@@ -261,19 +300,30 @@ def record(store: Store, snapshot: Snapshot, actor: Actor, *, entity_id: str, de
         raise DispositionError(422, f"{entity.name} ({entity_id}) is not a candidate in the "
                                     f"answer to this query, so there is nothing to decide.",
                                "entity_id")
+    watch_id, ref = holding if holding is not None else (None, None)
+    row = Disposition(
+        entity_id=entity_id, decision=decision, note=note, query_key=query_key(understood),
+        query=understood.to_dict(), watch_id=watch_id, ref=ref,
+        fingerprint=fingerprint(snapshot, entity_id), watchlist_version=snapshot.version,
+        created_by=str(actor), created_identity=identity(actor), created_at=datetime.now(UTC),
+    )
+    details = {"disposition": 0, "decision": decision, "note": note,
+               "query_key": row.query_key, "watchlist_version": snapshot.version}
+    if holding is not None:
+        details.update(watch_id=watch_id, ref=ref)
+    if session is not None:
+        return _written(session, actor, row, details)
     with store.write() as session:
-        row = Disposition(
-            entity_id=entity_id, decision=decision, note=note, query_key=query_key(understood),
-            query=understood.to_dict(), ref=None, fingerprint=fingerprint(snapshot, entity_id),
-            watchlist_version=snapshot.version, created_by=str(actor),
-            created_identity=identity(actor), created_at=datetime.now(UTC),
-        )
-        session.add(row)
-        session.flush()
-        audit.record(session, actor, "disposition.create", entity_id,
-                     {"disposition": row.id, "decision": decision, "note": note,
-                      "query_key": row.query_key, "watchlist_version": snapshot.version})
-        return DispositionInfo.of(row)
+        return _written(session, actor, row, details)
+
+
+def _written(session: Any, actor: Actor, row: Disposition, details: dict[str, Any]
+             ) -> DispositionInfo:
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "disposition.create", row.entity_id,
+                 {**details, "disposition": row.id})
+    return DispositionInfo.of(row)
 
 
 def revoke(store: Store, disposition_id: int, actor: Actor, reason: str | None = None

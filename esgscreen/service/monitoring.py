@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from esgscreen.core.errors import InvalidIdentifier
@@ -30,7 +30,9 @@ from esgscreen.core.outcomes import (
     verdict_reason,
 )
 from esgscreen.core.policy import Policy
-from esgscreen.service import webhooks
+from esgscreen.core.query import QUERY_FIELDS
+from esgscreen.service import dispositions, webhooks
+from esgscreen.service.dispositions import DispositionInfo, HoldingBook, holding_books
 from esgscreen.service.screening import Snapshot, screen_batch
 from esgscreen.service.snapshots import SnapshotCache
 from esgscreen.settings import Settings
@@ -227,9 +229,11 @@ def _ref_key(item: Any) -> tuple[str | None, str | None]:
     return text, None
 
 
-def screen_items(snapshot: Snapshot, policy: Policy, items: Sequence[Any]
+def screen_items(snapshot: Snapshot, policy: Policy, items: Sequence[Any],
+                 books: Mapping[str, HoldingBook] | None = None
                  ) -> tuple[list[Screened], list[dict[str, Any]]]:
-    """Items screened as a batch would; the bad ones come back as errors by ref."""
+    """Items screened as a batch would; the bad ones come back as errors by ref. ``books``:
+    the dispositions on the watch's holdings, by ref."""
     errors: list[dict[str, Any]] = []
     kept: list[tuple[int, str, dict[str, Any]]] = []
     seen: set[str] = set()
@@ -246,6 +250,8 @@ def screen_items(snapshot: Snapshot, policy: Policy, items: Sequence[Any]
     result = screen_batch(snapshot, [item for _, _, item in kept], policy)
     screened: list[Screened] = []
     for (index, ref, item), row in zip(kept, result["results"], strict=True):
+        if books and ref in books:
+            row = screen_batch(snapshot, [item], policy, books[ref])["results"][0]
         if row["status"] == "error":
             errors.append({"ref": item.get("ref"), "index": index, "error": row["error"]})
             continue
@@ -465,7 +471,8 @@ def update_watch(monitor: Monitor, watch_id: int, body: Mapping[str, Any], owner
             raise NoVersion(f"Watchlist version {watch.screened_version} is gone.")
         policy = monitor.policy(watch.policy)
         existing = {r.ref: r for r in rows.items(session, watch.id)}
-        screened, errors = screen_items(snapshot, policy, adding)
+        books = holding_books(session, watch.id)
+        screened, errors = screen_items(snapshot, policy, adding, books)
         new_refs = {s.ref for s in screened}
         if replace:
             removing = [ref for ref in existing if ref not in new_refs]
@@ -489,7 +496,7 @@ def update_watch(monitor: Monitor, watch_id: int, body: Mapping[str, Any], owner
         if policy_given:  # every action may differ under another policy
             kept = [r for ref, r in existing.items() if ref not in new_refs
                     and ref not in removing]
-            again, _ = screen_items(snapshot, policy, [r.item for r in kept])
+            again, _ = screen_items(snapshot, policy, [r.item for r in kept], books)
             by_ref = {s.ref: s for s in again}
             for row in kept:
                 if row.ref in by_ref:
@@ -596,7 +603,8 @@ def rescreen_watch(monitor: Monitor, watch_id: int, version: int,
             stamp = watch.updated_at
             held = rows.item_states(session, watch_id)
             policy = monitor.policy(watch.policy)
-        screened, _ = screen_items(snapshot, policy, [r.item for r in held])
+            books = holding_books(session, watch_id)
+        screened, _ = screen_items(snapshot, policy, [r.item for r in held], books)
         by_ref = {s.ref: s for s in screened}
         moved = [(r, by_ref[r.ref]) for r in held
                  if r.ref in by_ref and stored_verdict(r) != by_ref[r.ref].verdict]
@@ -629,6 +637,77 @@ def rescreen_watch(monitor: Monitor, watch_id: int, version: int,
             if events and watch.webhook_url:
                 session.add(_delivery(watch, version, events, now))
             return len(events)
+
+
+# dispositions on a holding -----------------------------------------------------------------
+
+
+def record_disposition(monitor: Monitor, watch_id: int, ref: str, owner: Owner, *,
+                       entity_id: str, decision: str, note: str) -> DispositionInfo:
+    """A decision on a candidate of one holding of a watch: it applies to that holding (while
+    its query stays the same) at once, in later re-screens and in the consequences shown
+    before approval. A verdict it changes is an event at the watch's version."""
+    with monitor.store.write(serialise=False) as session:
+        watch = _owned(session, watch_id, owner, for_update=True)
+        row = _holding(session, watch, ref)
+        snapshot = monitor.snapshots.at(watch.screened_version)
+        if snapshot is None:
+            raise NoVersion(f"Watchlist version {watch.screened_version} is gone.")
+        query = {k: str(v) for k, v in row.item.items() if k in QUERY_FIELDS and v is not None}
+        found = dispositions.record(monitor.store, snapshot, owner.actor, entity_id=entity_id,
+                                    decision=decision, note=note, query=query,
+                                    holding=(watch.id, row.ref), session=session)
+        _rescreen_holding(monitor, session, watch, row, snapshot,
+                          f"disposition {found.id} ({decision.replace('_', ' ')}) by "
+                          f"{found.by}: {note}")
+        return found
+
+
+def disposition_revoked(monitor: Monitor, found: DispositionInfo) -> None:
+    """After a holding's disposition is revoked: its verdict as without it, as an event."""
+    if found.watch_id is None or found.ref is None:
+        return
+    with monitor.store.write(serialise=False) as session:
+        watch = rows.get_watch(session, found.watch_id, for_update=True)
+        if watch is None:
+            return
+        row = session.scalars(select(m.WatchItem).where(
+            m.WatchItem.watch_id == watch.id, m.WatchItem.ref == found.ref)).first()
+        snapshot = monitor.snapshots.at(watch.screened_version)
+        if row is None or snapshot is None:
+            return
+        _rescreen_holding(monitor, session, watch, row, snapshot,
+                          f"disposition {found.id} revoked by {found.revoked_by}")
+
+
+def _holding(session: Any, watch: m.Watch, ref: str) -> m.WatchItem:
+    row = session.scalars(select(m.WatchItem).where(
+        m.WatchItem.watch_id == watch.id, m.WatchItem.ref == ref)).first()
+    if row is None:
+        raise WatchError(f"Watch {watch.id} holds no ref {ref!r}.",
+                         {"ref": [f"not held in watch {watch.id}"]})
+    return row
+
+
+def _rescreen_holding(monitor: Monitor, session: Any, watch: m.Watch, row: m.WatchItem,
+                      snapshot: Snapshot, why: str) -> None:
+    session.flush()
+    screened, _ = screen_items(snapshot, monitor.policy(watch.policy), [row.item],
+                               holding_books(session, watch.id))
+    if not screened:
+        return
+    (new,) = screened
+    before = stored_verdict(row)
+    if new.verdict == before:
+        return
+    now = _now()
+    session.add(m.WatchEvent(
+        watch_id=watch.id, version=watch.screened_version, ref=row.ref,
+        before=_verdict_view(before), after=_verdict_view(new.verdict),
+        reason=f"{_label(row.item, row.ref)}: {new.status}, was {before.status}: {why}",
+        created_at=now))
+    _set_outcome(row, new)
+    watch.updated_at = now  # a re-screen under way reads the holdings again
 
 
 def _delivery(watch: m.Watch, version: int, events: Sequence[m.WatchEvent],
@@ -763,6 +842,7 @@ def consequences(monitor: Monitor, after_entities: Mapping[str, Entity],
     with monitor.store.read() as session:
         watches = rows.list_watches(session, None)
         held = {w.id: rows.item_states(session, w.id) for w in watches}
+        books = {w.id: holding_books(session, w.id) for w in watches}
     for watch in watches:
         items = held[watch.id]
         if not items:
@@ -771,9 +851,10 @@ def consequences(monitor: Monitor, after_entities: Mapping[str, Entity],
         policy = monitor.policy(watch.policy)
         before_by_ref = {r.ref: stored_verdict(r) for r in items}
         if watch.screened_version != current.version:
-            screened, _ = screen_items(current, policy, [r.item for r in items])
+            screened, _ = screen_items(current, policy, [r.item for r in items],
+                                       books[watch.id])
             before_by_ref.update({s.ref: s.verdict for s in screened})
-        after, _ = screen_items(proposed, policy, [r.item for r in items])
+        after, _ = screen_items(proposed, policy, [r.item for r in items], books[watch.id])
         for new in after:
             before = before_by_ref.get(new.ref)
             if before is None or before == new.verdict:

@@ -36,7 +36,7 @@ from esgscreen.core.risk import (
     weak_source_notes,
     weakly_sourced,
 )
-from esgscreen.service.dispositions import DispositionBook
+from esgscreen.service.dispositions import DispositionBook, HoldingBook
 
 
 def evidence_view(item: Evidence) -> dict[str, Any]:
@@ -416,7 +416,8 @@ def _item_query(item: Mapping[str, Any], warnings: list[dict[str, str]]) -> Quer
 
 
 def screen_batch(
-    snapshot: Snapshot, items: list[Any], policy: Policy, book: DispositionBook | None = None
+    snapshot: Snapshot, items: list[Any], policy: Policy,
+    book: DispositionBook | HoldingBook | None = None,
 ) -> dict[str, Any]:
     """Screen a portfolio. Each item is screened by the fields of it that can be read, with a
     ``warnings`` entry naming each field left out; an item with nothing usable gets an

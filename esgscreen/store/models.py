@@ -345,7 +345,8 @@ class Disposition(Base):
     """
 
     __tablename__ = "dispositions"
-    __table_args__ = (Index("ix_dispositions_query", "query_key", "entity_id"),)
+    __table_args__ = (Index("ix_dispositions_query", "query_key", "entity_id"),
+                      Index("ix_dispositions_watch", "watch_id", "ref"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entity_id: Mapped[str] = mapped_column(String(120), index=True)
@@ -353,7 +354,9 @@ class Disposition(Base):
     note: Mapped[str] = mapped_column(Text)
     query_key: Mapped[str | None] = mapped_column(String(1000))
     query: Mapped[dict | None] = mapped_column(JSON)
-    # A client ref within a watch (monitoring); unused until watches exist.
+    # A client ref within a watch: the disposition applies to that holding only (while its
+    # query as understood is ``query_key``), not to other screens of the same query.
+    watch_id: Mapped[int | None] = mapped_column(Integer)
     ref: Mapped[str | None] = mapped_column(String(200))
     fingerprint: Mapped[dict] = mapped_column(JSON)
     watchlist_version: Mapped[int] = mapped_column(Integer)

@@ -385,3 +385,56 @@ def test_a_watch_holds_at_most_the_configured_number_of_items(app: Flask) -> Non
         grown = client.patch(f"/api/v1/watches/{created['id']}", headers=pm, json={"add": add})
         assert grown.status_code == 413, grown.get_json()
     assert client.get(f"/api/v1/watches/{created['id']}", headers=pm).get_json()["items"] == 2
+
+
+def test_a_disposition_on_a_holding_applies_to_that_holding_only(app: Flask) -> None:
+    client = app.test_client()
+    pm, other = key(app, "screener", "pm-system"), key(app, "screener", "someone-else")
+    paragon = {"ref": "pf", "name": "Paragon", "weight": 1.0}
+    created = watch(client, pm, [paragon, SUN])
+    items = f"/api/v1/watches/{created['id']}/items"
+    (held,) = [i for i in client.get(items, headers=pm).get_json() if i["ref"] == "pf"]
+    assert held["status"] == "possible_match" and held["entity_id"] == "paragon-solutions"
+    body = {"entity_id": "paragon-solutions", "decision": "false_positive",
+            "note": "Our Paragon is a property fund.", "watch_id": created["id"], "ref": "pf"}
+
+    no_ref = {k: v for k, v in body.items() if k != "ref"}
+    no_watch = {k: v for k, v in body.items() if k != "watch_id"}
+    for bad, field in ((no_ref, "ref"), (no_watch, "watch_id"), ({**body, "ref": "nope"}, "ref"),
+                       ({**body, "query": {"name": "Paragon"}}, "query")):
+        refused = client.post("/api/v1/dispositions", headers=pm, json=bad)
+        assert refused.status_code == 422, (bad, refused.get_json())
+        assert field in refused.get_json()["errors"], (bad, refused.get_json())
+    foreign = client.post("/api/v1/dispositions", headers=other, json=body)
+    assert foreign.status_code == 404, foreign.get_json()
+
+    recorded = client.post("/api/v1/dispositions", headers=pm, json=body)
+    assert recorded.status_code == 201, recorded.get_json()
+    disposition = recorded.get_json()
+    assert disposition["watch_id"] == created["id"] and disposition["ref"] == "pf"
+    (held,) = [i for i in client.get(items, headers=pm).get_json() if i["ref"] == "pf"]
+    assert held["status"] == "no_match" and held["entity_id"] is None
+    (event,) = client.get(f"/api/v1/watches/{created['id']}/events",
+                          headers=pm).get_json()["events"]
+    assert event["ref"] == "pf" and event["before"]["status"] == "possible_match"
+    assert event["after"]["status"] == "no_match" and "property fund" in event["reason"]
+    # Only that holding: the same query screened elsewhere still shows the candidate.
+    assert client.get("/api/v1/screen?name=Paragon", headers=pm).get_json()[
+        "status"] == "possible_match"
+
+    # Re-screened against a new version, the holding stays decided (no event for it).
+    version = approve(app, [CLOSE_CELLEBRITE])
+    assert worker(app).run_once()
+    events = client.get(f"/api/v1/watches/{created['id']}/events?since={version - 1}",
+                        headers=pm).get_json()["events"]
+    assert [e["ref"] for e in events] == ["sun"]
+    (held,) = [i for i in client.get(items, headers=pm).get_json() if i["ref"] == "pf"]
+    assert held["status"] == "no_match"
+
+    revoked = client.delete(f"/api/v1/dispositions/{disposition['id']}", headers=pm)
+    assert revoked.status_code == 200, revoked.get_json()
+    (held,) = [i for i in client.get(items, headers=pm).get_json() if i["ref"] == "pf"]
+    assert held["status"] == "possible_match" and held["entity_id"] == "paragon-solutions"
+    last = client.get(f"/api/v1/watches/{created['id']}/events?since={version - 1}",
+                      headers=pm).get_json()["events"][-1]
+    assert last["ref"] == "pf" and "revoked" in last["reason"]
