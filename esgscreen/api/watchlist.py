@@ -15,7 +15,8 @@ from esgscreen.api.schemas import (
     WatchlistInfoSchema,
 )
 from esgscreen.core import bounds
-from esgscreen.core.risk import SEVERITY_ORDER, rating_rules, weak_source_rule
+from esgscreen.core.changes import fold_version_changes
+from esgscreen.core.risk import SEVERITY_ORDER, exposure_rules, rating_rules, weak_source_rule
 from esgscreen.extensions import services
 from esgscreen.service.monitoring import outcome_page
 from esgscreen.service.policies import DEFAULT_POLICY, policy_view
@@ -154,30 +155,14 @@ class Changes(MethodView):
                 v for v in repository.list_versions(session, limit=100_000)
                 if v.version > args["since"]
             ]
-        added: set[str] = set()
-        changed: set[str] = set()
-        removed: set[str] = set()
-        for info in sorted(versions, key=lambda v: v.version):
-            for eid in info.changes.get("added", []):
-                added.add(eid)
-                removed.discard(eid)
-            for eid in info.changes.get("changed", []):
-                if eid not in added:
-                    changed.add(eid)
-            for eid in info.changes.get("removed", []):
-                if eid in added:
-                    added.discard(eid)
-                else:
-                    removed.add(eid)
-                changed.discard(eid)
         outcomes, next_after = outcome_page(services().monitor, args["since"],
                                             args.get("after"), args["limit"])
         return {
             "since": args["since"],
             "watchlist_version": snapshot.version,
             "versions": [_version_view(v) for v in versions],
-            "entities": {"added": sorted(added), "changed": sorted(changed),
-                         "removed": sorted(removed)},
+            "entities": fold_version_changes(
+                v.changes for v in sorted(versions, key=lambda v: v.version)),
             "outcomes": outcomes,
             "next_after": next_after,
         }
@@ -231,23 +216,7 @@ class Methodology(MethodView):
         return {
             "rating_rules": rating_rules(),
             "severities": list(SEVERITY_ORDER),
-            "ownership_exposure": {
-                "code": "ownership_exposure",
-                "target_severity": {"red": "critical", "orange": "high", "yellow": "medium"},
-                "stake_rules": [
-                    {"min_share": 50, "effect": "keeps the target's severity (control)"},
-                    {"min_share": 10, "effect": "one step lower"},
-                    {"min_share": 0, "effect": "two steps lower"},
-                    {"share": None, "effect": "low: a reported investment, stake not stated"},
-                ],
-                "chains": "shares multiply along a chain of owners, up to 4 links; cycles are cut, "
-                "and a chain whose links never held at one time (one ended before another "
-                "began, partial dates read in the link's favour) carries nothing",
-                "links": "a SPAC that merged into a vendor, a former name and a brand carry the "
-                "whole of the vendor's rating; a subsidiary or a 'majority'/'control' stake counts "
-                "as 50%",
-                "status": "concluded when any link in the path has ended",
-            },
+            "ownership_exposure": exposure_rules(),
             "weak_sources": weak_source_rule(),
             "review_due": {
                 "years": snapshot.review_years,

@@ -206,3 +206,28 @@ def apply_changes(entities: Mapping[str, Entity], changes: Sequence[Change]) -> 
     for index, change in enumerate(changes):
         apply_change(result, change, index)
     return result
+
+
+def fold_version_changes(
+    versions: Iterable[Mapping[str, Sequence[str]]],
+) -> dict[str, list[str]]:
+    """What a run of versions did to the entity ids, oldest version first, as one change: an
+    entity added then changed is added; added then removed is nothing; changed then removed is
+    removed."""
+    added: set[str] = set()
+    changed: set[str] = set()
+    removed: set[str] = set()
+    for changes in versions:
+        for eid in changes.get("added", ()):
+            added.add(eid)
+            removed.discard(eid)
+        for eid in changes.get("changed", ()):
+            if eid not in added:
+                changed.add(eid)
+        for eid in changes.get("removed", ()):
+            if eid in added:
+                added.discard(eid)
+            else:
+                removed.add(eid)
+            changed.discard(eid)
+    return {"added": sorted(added), "changed": sorted(changed), "removed": sorted(removed)}

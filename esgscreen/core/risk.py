@@ -193,20 +193,41 @@ def _coexisted(path: tuple[ExposureStep, ...]) -> bool:
     return period_start(max(starts, key=period_start)) <= period_end(min(ends, key=period_end))
 
 
-def exposure_severity(target_rating: str, share: float | None) -> str:
-    """Severity of a derived flag: the target's grade, lowered as the stake gets smaller.
+# (smallest stake in percent, severity steps below the target's grade, what it means)
+STAKE_RULES: tuple[tuple[int, int, str], ...] = (
+    (50, 0, "keeps the target's severity (control)"),
+    (10, 1, "one step lower"),
+    (0, 2, "two steps lower"),
+)
+UNSTATED_STAKE = ("low", "a reported investment, stake not stated")
 
-    A stake of 50% or more (or control) keeps it; 10% to 50% lowers it one step; under 10%
-    two steps; a stake that was not stated gives ``low`` (a weak, reported-investment signal).
-    """
-    base = RATING_SEVERITY[target_rating]
+
+def exposure_severity(target_rating: str, share: float | None) -> str:
+    """Severity of a derived flag: the target's grade, lowered by ``STAKE_RULES`` as the stake
+    gets smaller; a stake that was not stated gives ``low`` (a weak, reported-investment
+    signal)."""
     if share is None:
-        return "low"
-    if share >= 50:
-        return base
-    if share >= 10:
-        return _lower(base, 1)
-    return _lower(base, 2)
+        return UNSTATED_STAKE[0]
+    base = RATING_SEVERITY[target_rating]
+    steps = next(steps for least, steps, _ in STAKE_RULES if share >= least)
+    return _lower(base, steps)
+
+
+def exposure_rules() -> dict[str, object]:
+    """How ownership exposure is derived, as data, for the methodology the API serves."""
+    return {
+        "code": EXPOSURE_CODE,
+        "target_severity": dict(RATING_SEVERITY),
+        "stake_rules": [{"min_share": least, "effect": effect}
+                        for least, _, effect in STAKE_RULES]
+        + [{"share": None, "effect": f"{UNSTATED_STAKE[0]}: {UNSTATED_STAKE[1]}"}],
+        "chains": f"shares multiply along a chain of owners, up to {MAX_CHAIN} links; cycles "
+        "are cut, and a chain whose links never held at one time (one ended before another "
+        "began, partial dates read in the link's favour) carries nothing",
+        "links": "a SPAC that merged into a vendor, a former name and a brand carry the whole "
+        "of the vendor's rating; a subsidiary or a 'majority'/'control' stake counts as 50%",
+        "status": "concluded when any link in the path has ended",
+    }
 
 
 def derive_exposures(

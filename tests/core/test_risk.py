@@ -289,3 +289,12 @@ def test_the_path_kept_is_the_one_that_weighs_most_in_the_rating() -> None:
     # a concluded high (yellow) and an ongoing medium (yellow) weigh the same: the ongoing is kept
     assert by_target["other"].status == "ongoing" and by_target["other"].share == 30.0
     assert rate_with_exposure((), exposures["owner"]) == "orange"
+
+
+def test_the_methodology_states_the_stake_rules_the_severity_uses() -> None:
+    from esgscreen.core.risk import exposure_rules, exposure_severity
+
+    rules = exposure_rules()["stake_rules"]
+    assert [r["min_share"] for r in rules[:-1]] == [50, 10, 0]
+    assert [exposure_severity("red", share) for share in (50, 49.9, 10, 9.9, None)] == [
+        "critical", "high", "high", "medium", "low"]
