@@ -318,7 +318,7 @@ def screen_parts(
 
 
 def _batch_row(snapshot: Snapshot, ref: Any, outcome: MatchOutcome, policy: Policy,
-               weight: float | None, book: DispositionBook | None) -> dict[str, Any]:
+               weight: float | None, book: DispositionBook | HoldingBook | None) -> dict[str, Any]:
     review = None
     if book is not None and outcome.candidates and book.concerns(outcome.candidates[0].entity_id):
         # A disposition may suppress the best candidate: look at the next ones too.
