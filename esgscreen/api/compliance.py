@@ -32,6 +32,7 @@ from esgscreen.service.screenlog import (
     get_screening,
     list_screenings,
 )
+from esgscreen.store.audit import Actor
 from esgscreen.store.models import Proposal, Screening
 
 blp = Blueprint("compliance", __name__, url_prefix="/api/v1",
@@ -173,13 +174,18 @@ def disposition_view(found: DispositionInfo) -> dict[str, Any]:
     }
 
 
-def _reader_filter(args: dict) -> ScreeningFilter:
-    """Admins read every record; any other key only its own."""
+def _keyed_screener(refusal: str) -> Actor:
+    """A screener (or above) with a key or account: anonymous public reading is refused."""
     actor = require("screener")
     if actor.kind == "anonymous":
-        abort(401, message="The screening log needs an API key: send "
-                           "'Authorization: Bearer <key>'.",
-              headers={"WWW-Authenticate": 'Bearer realm="esgscreen"'})
+        abort(401, message=refusal, headers={"WWW-Authenticate": 'Bearer realm="esgscreen"'})
+    return actor
+
+
+def _reader_filter(args: dict) -> ScreeningFilter:
+    """Admins read every record; any other key only its own."""
+    actor = _keyed_screener("The screening log needs an API key: send "
+                            "'Authorization: Bearer <key>'.")
     own = None if g.role == "admin" else identity(actor)
     return ScreeningFilter(since=args.get("since"), until=args.get("until"),
                            status=args.get("status"), entity_id=args.get("entity_id"),
@@ -271,10 +277,7 @@ class Dispositions(MethodView):
         """Record a decision on a candidate: `false_positive` takes it out of later answers'
         status (listed under `suppressed`), `confirmed` is carried along. Either lapses when
         the entity gains a name, identifier or flag."""
-        actor = require("screener")
-        if actor.kind == "anonymous":
-            abort(401, message="Recording a disposition needs an API key.",
-                  headers={"WWW-Authenticate": 'Bearer realm="esgscreen"'})
+        actor = _keyed_screener("Recording a disposition needs an API key.")
         if "ref" in body or "watch_id" in body:
             for given, needed in (("ref", "watch_id"), ("watch_id", "ref")):
                 if needed not in body:
@@ -297,10 +300,7 @@ class Dispositions(MethodView):
 
 
 def _revoke(disposition_id: int, reason: str | None) -> dict:
-    actor = require("screener")
-    if actor.kind == "anonymous":
-        abort(401, message="Revoking a disposition needs an API key.",
-              headers={"WWW-Authenticate": 'Bearer realm="esgscreen"'})
+    actor = _keyed_screener("Revoking a disposition needs an API key.")
     found = dispositions.revoke(services().store, disposition_id, actor, reason)
     monitoring.disposition_revoked(services().monitor, found)
     _disposition_changed()
