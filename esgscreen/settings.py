@@ -68,7 +68,7 @@ class Settings:
     # outright loses at most this much of the log.
     screening_log_flush_seconds: float = 2.0
     # Buffered records that trigger a write before the interval is up.
-    screening_log_flush_size: int = 500
+    screening_log_flush_size: int = 2000
     # true serves /metrics without an admin key (e.g. to a scraper on a private network).
     metrics_public: bool = False
     # Most items one watched portfolio may hold.

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,29 @@ def test_screening_log_records_batches_pages_and_callers(app: Flask) -> None:
     lines = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
     assert [line["endpoint"] for line in lines] == [
         "lookup", "batch", "batch-item", "batch-item", "screen", "screen"]
+
+
+def test_buffered_records_keep_their_time_and_caller_to_the_microsecond(store: Store) -> None:
+    """The flush writes single screens as plain rows, making each second's text and each
+    caller's names once: what comes back is what was buffered."""
+    from esgscreen.service.screenlog import ScreeningLog
+
+    screening_log = ScreeningLog(store, flush_size=10**6)
+    screening_log._thread = threading.current_thread()  # no background thread: flushed here
+    olga, nightly = Actor("user", "olga", 7), Actor("key", "nightly", 3)
+    moments = [1_780_000_000.000001, 1_780_000_000.999999, 1_780_000_001.5, 1_780_000_001.5]
+    for moment, actor in zip(moments, [olga, nightly, olga, nightly], strict=True):
+        screening_log._buffer.append(("screen", moment, actor, "10.0.0.1", 1, "default", 0.001,
+                                      ("match", "red", "exclude", "cellebrite", '{"q": "x"}')))
+    assert screening_log.flush() == 4
+    with store.read() as session:
+        rows = session.scalars(select(Screening).order_by(Screening.id)).all()
+    assert [row.at.timestamp() for row in rows] == pytest.approx(moments, abs=1e-6)
+    assert [row.at.microsecond for row in rows] == [1, 999999, 500000, 500000]
+    assert [(row.caller, row.caller_identity) for row in rows] == [
+        ("user:7 olga", "user:7"), ("key:3 nightly", "key:3")] * 2
+    assert rows[0].query == {"q": "x"} and rows[1].entity_id == "cellebrite"
+    screening_log._thread = None
 
 
 def test_screening_filters_refuse_bad_input(bundled_app: Flask) -> None:
