@@ -80,7 +80,6 @@ class ESGScreen:
         init_limiter(app)
         api = _init_api(app, prefix)
         _register_blueprints(app, api, prefix)
-        openapi.complete_components(api)
 
         from esgscreen import web
         from esgscreen.web import docs
@@ -101,7 +100,8 @@ def _init_api(app: Flask, prefix: str) -> problems.ProblemApi:
         app.config.setdefault(API_CONFIG_PREFIX + key, value)
     # flask-smorest keeps one OpenAPI document per Api, so each app gets its own.
     api = problems.ProblemApi(app, config_prefix=API_CONFIG_PREFIX,
-                              extra_plugins=[openapi.OperationsPlugin(prefix)])
+                              extra_plugins=[openapi.OperationsPlugin(prefix)],
+                              completed_by=openapi.complete_components)
     app.extensions["esgscreen.api"] = api
     return api
 

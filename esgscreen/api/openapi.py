@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from apispec import BasePlugin
-from flask_smorest import Api
+from apispec import APISpec, BasePlugin
 
 # (method, path under the service's prefix) -> operationId. A generated client names its
 # functions after these, so they stay stable; an operation missing here gets one made from
@@ -74,8 +73,8 @@ def _problem_content() -> dict[str, Any]:
     return {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
-def _ensure_components(api: Api) -> None:
-    components = api.spec.components
+def _ensure_components(document: APISpec) -> None:
+    components = document.components
     if BEARER not in components.security_schemes:
         components.security_scheme(BEARER, {
             "type": "http", "scheme": "bearer",
@@ -147,6 +146,6 @@ class OperationsPlugin(BasePlugin):
         complete_operations(relative, operations)
 
 
-def complete_components(api: Api) -> None:
-    """The shared parts, once the API's blueprints are registered."""
-    _ensure_components(api)
+def complete_components(document: APISpec) -> None:
+    """The shared parts, once the API's blueprints are documented."""
+    _ensure_components(document)
