@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
+# Test processes (pytest-xdist): one per CPU; each test file runs whole in one of them.
+TEST_WORKERS ?= auto
 PORT ?= 8000
 
 .PHONY: install install-test run test audit lint bench eval schemas screenshots clean
@@ -27,7 +29,7 @@ lint: install-test
 
 test: lint
 	$(BIN)/python .ci/audit.py
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Known vulnerabilities in the installed packages (see .ci/audit.py for the policy).
 audit: install-test

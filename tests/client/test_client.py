@@ -20,10 +20,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from esgscreen.app import create_app
-from esgscreen.service.loading import load_directory
 from esgscreen.store import audit, keys
-from esgscreen.store.db import Store
-from tests.conftest import WATCHLIST_DIR
+from tests.conftest import BUNDLED, SqliteTemplates
 
 CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "python"
 # Real identifiers and names from the bundled watchlist, and names that are on no list.
@@ -55,13 +53,11 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Live]]:
+def serve(sqlite_templates: SqliteTemplates,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Live]]:
     """``serve(**config)``: a live server on a database holding the bundled watchlist."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('client') / 'esgscreen.sqlite3'}"
-    store = Store(url)
-    store.upgrade()
-    load_directory(store, WATCHLIST_DIR, summary="test load")
-    store.dispose()
+    url = sqlite_templates.copy(
+        BUNDLED, f"sqlite:///{tmp_path_factory.mktemp('client') / 'esgscreen.sqlite3'}")
     started: list[Live] = []
 
     def start(**config: object) -> Live:
@@ -78,7 +74,8 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Li
 
 @pytest.fixture(scope="module")
 def live(serve: Callable[..., Live]) -> Live:
-    return serve(MAX_BATCH_ITEMS=10_000)
+    # A limit below the default, so a portfolio over it stays quick to screen.
+    return serve(MAX_BATCH_ITEMS=2_000)
 
 
 def test_screen_entity_and_changes_are_typed(live: Live) -> None:
@@ -129,31 +126,31 @@ def test_gets_reuse_their_etag(live: Live) -> None:
 
 
 def test_a_portfolio_larger_than_the_limit_is_split_and_joined_in_order(live: Live) -> None:
-    items = holdings(25_000)
+    items = holdings(5_000)
     seen: list[tuple[int, int]] = []
-    result = Client(live.url, api_key=live.key(), timeout=120).screen_portfolio(
+    client = Client(live.url, api_key=live.key(), timeout=120, batch_size=2_000)
+    result = client.screen_portfolio(
         items, progress=lambda done, total: seen.append((done, total)))
     assert isinstance(result, PortfolioResult)
-    assert result.batches == 3 and seen == [(10_000, 25_000), (20_000, 25_000),
-                                            (25_000, 25_000)]
+    assert result.batches == 3 and seen == [(2_000, 5_000), (4_000, 5_000), (5_000, 5_000)]
     assert [row.ref for row in result.results] == [item["ref"] for item in items]
-    assert result.summary["items"] == 25_000
-    assert sum(result.summary["by_action"].values()) == 25_000
+    assert result.summary["items"] == 5_000
+    assert sum(result.summary["by_action"].values()) == 5_000
     assert result.summary["by_action"]["exclude"] == len(result.excluded)
     assert result.results[0].status == "match" and result.results[0].action == "exclude"
     assert {row.status for row in result.results[5:8]} == {"no_match"}
-    assert result.summary["weight"]["total"] == pytest.approx(25_000.0)
+    assert result.summary["weight"]["total"] == pytest.approx(5_000.0)
 
 
 def test_the_client_learns_a_smaller_limit_from_the_413(serve: Callable[..., Live]) -> None:
-    small = serve(MAX_BATCH_ITEMS=4_000)
+    small = serve(MAX_BATCH_ITEMS=1_000)
     client = Client(small.url, api_key=small.key())
-    result = client.screen_portfolio(holdings(9_000), policy="no-spyware")
-    assert result.batches == 3 and client.batch_size == 4_000
-    assert len(result.results) == 9_000 and result.policy == "no-spyware"
+    result = client.screen_portfolio(holdings(2_500), policy="no-spyware")
+    assert result.batches == 3 and client.batch_size == 1_000
+    assert len(result.results) == 2_500 and result.policy == "no-spyware"
     # Holdings without a ref are numbered across the whole portfolio, not per batch.
-    unnamed = client.screen_portfolio([{"name": "NSO Group"}] * 4_001)
-    assert [row.ref for row in unnamed.results][-2:] == [3_999, 4_000]
+    unnamed = client.screen_portfolio([{"name": "NSO Group"}] * 1_001)
+    assert [row.ref for row in unnamed.results][-2:] == [999, 1_000]
 
 
 def test_retries_honour_retry_after(serve: Callable[..., Live]) -> None:
@@ -185,8 +182,9 @@ class Refuse(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Refuse())
 from esgscreen_client import Client
 items = [{"ref": i, "isin": "IL0011794802"} if i % 10 == 0 else {"ref": i, "name": "Zqxv %d" % i}
-         for i in range(25000)]
-result = Client(sys.argv[1], api_key=sys.argv[2], timeout=120).screen_portfolio(items)
+         for i in range(5000)]
+result = Client(sys.argv[1], api_key=sys.argv[2], timeout=120,
+                batch_size=2000).screen_portfolio(items)
 print(json.dumps({"batches": result.batches, "rows": len(result.results),
                   "excluded": len(result.excluded), "flask": "flask" in sys.modules}))
 """
@@ -199,5 +197,5 @@ def test_the_client_runs_without_the_servers_packages(live: Live) -> None:
     done = subprocess.run([sys.executable, "-c", NO_SERVER_PACKAGES, live.url, live.key()],
                           capture_output=True, text=True, timeout=300, env=env, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout) == {"batches": 3, "rows": 25_000, "excluded": 2_500,
+    assert json.loads(done.stdout) == {"batches": 3, "rows": 5_000, "excluded": 500,
                                        "flask": False}

@@ -4,7 +4,6 @@ gunicorn's own refusals as problem+json, and the app answering first within the 
 from __future__ import annotations
 
 import os
-import random
 import re
 import socket
 import subprocess
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
 from esgscreen.core import bounds
@@ -46,8 +46,11 @@ def server(sqlite_templates: SqliteTemplates,
     path = tmp_path_factory.mktemp("served") / "esgscreen.sqlite3"
     sqlite_templates.copy(BUNDLED, f"sqlite:///{path}")
     port = _free_port()
-    # A database of its own on the Redis server, so no other run's counts mix in.
-    storage = f"{REDIS}/{random.randint(1, 15)}"
+    # A database of its own on the Redis server, emptied first, so no other test process's
+    # counts mix in: one per pytest-xdist worker.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    storage = f"{REDIS}/{1 + int(worker) % 15}"
+    redis.Redis.from_url(storage).flushdb()
     env = {
         **os.environ,
         "ESGSCREEN_DATABASE_URL": f"sqlite:///{path}",
