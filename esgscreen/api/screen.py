@@ -58,14 +58,15 @@ class Screen(MethodView):
         book = found.dispositions
         generation = book.generation
         tag = version_etag(snapshot.state, generation)
-        cached = not_modified(tag)
-        if cached is not None:
-            return cached
         result, summary = found.answers.get(
             snapshot.state, generation, request.query_string,
             lambda: screen_parts(snapshot, args, policy, book=book))
+        # Logged as well when the client's copy is still current: it was screened again.
         found.screenlog.screen("screen", g.actor, request.remote_addr, snapshot.version,
                                policy.id, started, summary)
+        cached = not_modified(tag)
+        if cached is not None:
+            return cached
         # Already JSON: skip re-serialising through the schema on this hot path.
         response = Response(result, mimetype="application/json")
         response.set_etag(tag)

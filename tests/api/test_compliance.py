@@ -127,6 +127,21 @@ def test_buffered_records_keep_their_time_and_caller_to_the_microsecond(store: S
     screening_log._thread = None
 
 
+def test_a_screen_answered_not_modified_is_logged_too(bundled_app: Flask) -> None:
+    """A nightly client sending its ETag back gets a 304, and the screen is on the record."""
+    client = bundled_app.test_client()
+    admin = key(bundled_app, "admin", "ada")
+    nightly = key(bundled_app, "screener", "etag-nightly")
+    first = client.get("/api/v1/screen?name=Hikvision", headers=nightly)
+    again = client.get("/api/v1/screen?name=Hikvision",
+                       headers={**nightly, "If-None-Match": first.headers["ETag"]})
+    assert (first.status_code, again.status_code) == (200, 304)
+    flush(bundled_app)
+    rows = client.get("/api/v1/screenings?caller=etag-nightly", headers=admin).get_json()
+    assert [(r["endpoint"], r["entity_id"], r["status"]) for r in rows] == [
+        ("screen", "hikvision", "match")] * 2
+
+
 def test_screening_filters_refuse_bad_input(bundled_app: Flask) -> None:
     client = bundled_app.test_client()
     admin = key(bundled_app, "admin", "ada-filters")
