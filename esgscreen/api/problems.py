@@ -223,6 +223,7 @@ class ProblemApi(Api):
 
     def __init__(self, app: Flask, *, extra_plugins: Sequence[BasePlugin] = (),
                  completed_by: Callable[[APISpec], None] | None = None, **kwargs: Any) -> None:
+        self._spec: Any = None
         self._undocumented: list[tuple[Any, str, Any]] = []
         self._complete = True
         self._completed_by = completed_by  # adds what the document shares, once it is whole
@@ -233,8 +234,8 @@ class ProblemApi(Api):
     @property
     def spec(self) -> Any:
         """The OpenAPI document (an ``apispec.APISpec``), every registered blueprint in it."""
-        document: Any = self.__dict__.get("_spec")
-        if not self.__dict__.get("_complete", True):
+        document: Any = self._spec
+        if not self._complete:
             with self._documenting:
                 if not self._complete:
                     for blp, name, parameters in self._undocumented:
@@ -249,7 +250,7 @@ class ProblemApi(Api):
 
     @spec.setter
     def spec(self, document: Any) -> None:
-        self.__dict__["_spec"] = document
+        self._spec = document
 
     def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
         """As flask-smorest's, with the views documented when the document is first read."""
